@@ -4,7 +4,8 @@
 #   1. bazel test //...                    optimised build, every C++ test
 #   2. bazel test --config=asan //...      AddressSanitizer + UBSan on every C++ test
 #   3. bazel test --config=tsan <threads>  ThreadSanitizer on the tests tagged "tsan"
-#   4. the analysis tests (Python, Debian's /usr/bin/python3)
+#   4. the Python tests of the analysis and of the experiment runner (Debian's /usr/bin/python3):
+#      analysis/tests/test_*.py, experiments/tests/test_*.py
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BAZEL=${BAZEL:-bazel}
@@ -41,16 +42,16 @@ run_bazel opt //...
 run_bazel asan --config=asan //...
 run_bazel tsan --config=tsan --test_tag_filters=tsan //...
 
-if [[ -d analysis/tests ]]; then
-  echo "== analysis tests"
-  for t in analysis/tests/test_*.py; do
-    if /usr/bin/python3 -m unittest -q "$t" >"$log" 2>&1; then
-      passed=$((passed + 1)); echo "PASSED $t"
-    else
-      failed=$((failed + 1)); echo "FAILED $t"; cat "$log"
-    fi
-  done
-fi
+echo "== Python tests"
+shopt -s nullglob
+for t in analysis/tests/test_*.py experiments/tests/test_*.py; do
+  if /usr/bin/python3 -m unittest -q "$t" >"$log" 2>&1; then
+    passed=$((passed + 1)); echo "PASSED $t"
+  else
+    failed=$((failed + 1)); echo "FAILED $t"; cat "$log"
+  fi
+done
+shopt -u nullglob
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 && $passed -gt 0 ]]

@@ -1,0 +1,191 @@
+"""What the CPython reference scripts and the suite's runner share.
+
+The profile table (repetitions, minimum time per repetition), worker counts and sizes as in
+experiments/profile.h, timing with repetitions, and tidy CSV rows written whole (temporary file
+and rename), so every reference script is only its algorithms and its sweep.
+
+A reference script looks like this:
+
+    args = common.parse_args(__doc__)
+    table = common.Table("reduce_tree_vs_partitioned", args)
+    table.measure(lambda: sum(xs), variant="serial", backend="cpython_serial", n=len(xs),
+                  check=lambda total: ...)
+    table.write()
+"""
+
+import argparse
+import csv
+import io
+import math
+import os
+import tempfile
+import time
+
+# Per profile: Google Benchmark repetitions (and the reference scripts' own), and the minimum
+# time one repetition runs for (it repeats the call until then; the time of one call is kept).
+PROFILES = {
+    "quick": {"repetitions": 3, "min_time": 0.02},
+    "full": {"repetitions": 9, "min_time": 0.1},
+}
+
+# The columns every tidy row has, in this order (docs/experiments.md); the experiment's own
+# arguments and counters follow.
+FIXED_COLUMNS = ("experiment", "variant", "backend", "n", "p", "chunksize", "repetition",
+                 "seconds")
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def write_atomic(path, text):
+    """Writes `text` to `path` whole or not at all: a reader never sees a partial file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # as open() would have made it, not mkstemp's 0600
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def csv_text(rows, leading=()):
+    """Tidy CSV of `rows` (dicts): the fixed columns, the `leading` ones (the experiment's
+    arguments), every other key in order of first appearance, and `iterations` last; a missing
+    or None value is an empty field."""
+    columns = list(FIXED_COLUMNS) + [c for c in leading if c not in FIXED_COLUMNS]
+    for row in rows:
+        for key in row:
+            if key not in columns and key != "iterations":
+                columns.append(key)
+    if any("iterations" in row for row in rows):
+        columns.append("iterations")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([format_value(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def format_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def machine_cores():
+    return os.cpu_count() or 1
+
+
+def worker_counts():
+    """1, 2, 4, ... below the cores, the cores, twice the cores (as profile.h)."""
+    cores = machine_cores()
+    counts = []
+    p = 1
+    while p < cores:
+        counts.append(p)
+        p *= 2
+    return counts + [cores, 2 * cores]
+
+
+def powers_of_two(lo, hi, step=1):
+    return [1 << e for e in range(lo, hi + 1, step)]
+
+
+def partition(xs, parts):
+    """`parts` contiguous slices of `xs`, as even as can be (the seed's partitioning)."""
+    n = len(xs)
+    return [xs[n * i // parts:n * (i + 1) // parts] for i in range(parts)]
+
+
+def parse_args(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full",
+                        help="problem sizes and repetitions (default: full)")
+    parser.add_argument("--repetitions", type=int, default=None,
+                        help="repetitions of each measurement (default: the profile's)")
+    parser.add_argument("--out", required=True, help="tidy CSV file to write")
+    args = parser.parse_args()
+    if args.repetitions is None:
+        args.repetitions = PROFILES[args.profile]["repetitions"]
+    if args.repetitions < 1:
+        parser.error(f"--repetitions must be at least 1, not {args.repetitions}")
+    args.min_time = PROFILES[args.profile]["min_time"]
+    return args
+
+
+class Table:
+    """The tidy rows of one reference script."""
+
+    def __init__(self, experiment, args):
+        self.experiment = experiment
+        self.profile = args.profile
+        self.repetitions = args.repetitions
+        self.min_time = args.min_time
+        self.out = args.out
+        self.rows = []
+
+    @property
+    def quick(self):
+        return self.profile == "quick"
+
+    def measure(self, call, *, variant, backend, n, p=None, chunksize=None, check=None,
+                **columns):
+        """Times `call()` in wall-clock time, `repetitions` times, and records one row each.
+
+        A first, untimed call warms up (pools, caches) and its result goes to `check`, which
+        raises if the answer is wrong. Each repetition runs the call as often as it takes to
+        reach the profile's minimum time (decided from the warm-up) and records the mean time
+        of one call; `iterations` says how many calls that was.
+        """
+        start = time.perf_counter()
+        result = call()
+        first = time.perf_counter() - start
+        if check is not None:
+            check(result)
+        iterations = max(1, math.ceil(self.min_time / first)) if first > 0 else 1
+        for repetition in range(self.repetitions):
+            start = time.perf_counter()
+            for _ in range(iterations):
+                call()
+            seconds = (time.perf_counter() - start) / iterations
+            row = {"experiment": self.experiment, "variant": variant, "backend": backend,
+                   "n": n, "p": p, "chunksize": chunksize, "repetition": repetition,
+                   "seconds": seconds}
+            row.update(columns)
+            row["iterations"] = iterations
+            self.rows.append(row)
+        times = sorted(row["seconds"] for row in self.rows[-self.repetitions:])
+        where = " ".join(f"{k}={v}" for k, v in (("n", n), ("p", p), ("chunksize", chunksize))
+                         if v is not None)
+        print(f"{variant}/{backend} {where} {' '.join(f'{k}={v}' for k, v in columns.items())}"
+              f" median {times[len(times) // 2] * 1e3:.3f} ms", flush=True)
+        return result
+
+    def write(self):
+        if not self.rows:
+            raise RuntimeError(f"{self.experiment}: no measurements to write")
+        write_atomic(self.out, csv_text(self.rows))
+
+
+def require(condition, message):
+    """Raises when a measured call computed the wrong answer: a wrong result is not a timing."""
+    if not condition:
+        raise AssertionError(message)

@@ -1,0 +1,80 @@
+"""CPython reference of experiment reduce_tree_vs_partitioned, the seed's two reductions on
+multiprocessing.Pool:
+
+- tree: the PRAM algorithm. Each round combines evens[i] and odds[i]; every pair is its own
+  pool task (pool.map over the pairs with chunksize 1), log2(n) rounds.
+- partitioned: one contiguous part per worker, reduced serially in the worker; the caller
+  reduces the p partial results.
+- serial: functools.reduce in the caller.
+
+Data: a list of n random floats, operator.add; tasks are argument tuples, as in the seed.
+Variants serial (backend cpython_serial), tree and partitioned (cpython_process).
+"""
+
+import functools
+import math
+import multiprocessing
+import operator
+import random
+
+import common
+
+
+def combine_pair(args):
+    op, left, right = args
+    return op(left, right)
+
+
+def reduce_part(args):
+    op, part = args
+    return functools.reduce(op, part)
+
+
+def tree_reduce(pool, op, xs):
+    while len(xs) > 1:
+        evens, odds = xs[0::2], xs[1::2]
+        # An odd element out has no partner this round and goes up as it is.
+        carried = evens[len(odds):]
+        xs = pool.map(combine_pair, [(op, a, b) for a, b in zip(evens, odds)], chunksize=1)
+        xs += carried
+    return xs[0]
+
+
+def partitioned_reduce(pool, op, xs, parts):
+    partials = pool.map(reduce_part, [(op, part) for part in common.partition(xs, parts)],
+                        chunksize=1)
+    return functools.reduce(op, partials)
+
+
+def main():
+    args = common.parse_args(__doc__)
+    table = common.Table("reduce_tree_vs_partitioned", args)
+    if table.quick:
+        tree_sizes, sizes = [1 << 10, 1 << 12], [1 << 12, 1 << 16, 1 << 20]
+    else:
+        tree_sizes, sizes = common.powers_of_two(10, 14, 2), common.powers_of_two(10, 22, 2)
+    rng = random.Random(20130501)
+    data = {n: [rng.random() for _ in range(n)] for n in sorted(set(sizes + tree_sizes))}
+    exact = {n: math.fsum(xs) for n, xs in data.items()}
+
+    def check(n):
+        return lambda total: common.require(
+            math.isclose(total, exact[n], rel_tol=1e-9), f"n={n}: sum {total}, not {exact[n]}")
+
+    for n in sizes:
+        table.measure(lambda: functools.reduce(operator.add, data[n]), variant="serial",
+                      backend="cpython_serial", n=n, check=check(n))
+    for p in common.worker_counts():
+        with multiprocessing.Pool(p) as pool:
+            for n in tree_sizes:
+                table.measure(lambda: tree_reduce(pool, operator.add, data[n]), variant="tree",
+                              backend="cpython_process", n=n, p=p, chunksize=1, check=check(n))
+            for n in sizes:
+                table.measure(lambda: partitioned_reduce(pool, operator.add, data[n], p),
+                              variant="partitioned", backend="cpython_process", n=n, p=p,
+                              check=check(n))
+    table.write()
+
+
+if __name__ == "__main__":
+    main()
