@@ -68,6 +68,27 @@ Registry& registry() {
 // every resolve sweeps.
 std::atomic<std::uint64_t>* free_epoch = nullptr;
 
+// Bumped whenever this process unmaps a segment it did not create, so that no thread's
+// resolve cache keeps an address that is no longer mapped.
+std::atomic<std::uint64_t> unmap_generation{0};
+
+// The last few segments a thread resolved, so that per-element operations in a worker (a
+// SharedSpan::add in a loop) cost a few loads, not the registry's mutex and hash lookup.
+// Valid while neither the tree's free epoch nor this process's unmap generation has moved.
+struct ResolveCache {
+  static constexpr int kEntries = 4;
+  struct Entry {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::byte* base = nullptr;
+  };
+  std::uint64_t epoch = 0;
+  std::uint64_t generation = 0;
+  int next = 0;
+  Entry entries[kEntries];
+};
+thread_local ResolveCache resolve_cache;
+
 void before_fork() { registry().mutex.lock(); }
 void after_fork_in_parent() { registry().mutex.unlock(); }
 void after_fork_in_child() {
@@ -115,6 +136,7 @@ void sweep(Registry& registry) {
         header_at(mapping.base)->freed.load(std::memory_order_acquire) != 0) {
       munmap(mapping.base, mapping.bytes);
       if (mapping.fd >= 0) close(mapping.fd);
+      unmap_generation.fetch_add(1, std::memory_order_relaxed);
       it = registry.mappings.erase(it);
     } else {
       ++it;
@@ -253,6 +275,7 @@ void Segment::release() noexcept {
     if (it != r.mappings.end() && it->second.base == base && it->second.fd == ref_.fd) {
       munmap(base, mapped_bytes_);
       close(ref_.fd);
+      unmap_generation.fetch_add(1, std::memory_order_relaxed);
       r.mappings.erase(it);
     }
   }
@@ -261,14 +284,37 @@ void Segment::release() noexcept {
 
 std::byte* SegmentRef::resolve() const {
   if (owner_pid == 0) return nullptr;  // an empty view
+  ResolveCache& cache = resolve_cache;
+  if (free_epoch != nullptr &&
+      cache.epoch == free_epoch->load(std::memory_order_acquire) &&
+      cache.generation == unmap_generation.load(std::memory_order_relaxed)) {
+    for (const ResolveCache::Entry& entry : cache.entries) {
+      if (entry.inode == inode && entry.device == device && entry.base != nullptr) {
+        return entry.base + kDataOffset;
+      }
+    }
+  }
   initialise();
   if (owner_pid == this_process) return reinterpret_cast<std::byte*>(owner_data);
+  std::byte* const base = resolve_mapping();
+  const std::uint64_t epoch = free_epoch == nullptr ? 0 : free_epoch->load(std::memory_order_acquire);
+  const std::uint64_t generation = unmap_generation.load(std::memory_order_relaxed);
+  if (cache.epoch != epoch || cache.generation != generation) {
+    cache = ResolveCache{};
+    cache.epoch = epoch;
+    cache.generation = generation;
+  }
+  cache.entries[cache.next] = ResolveCache::Entry{device, inode, base};
+  cache.next = (cache.next + 1) % ResolveCache::kEntries;
+  return base + kDataOffset;
+}
 
+std::byte* SegmentRef::resolve_mapping() const {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   sweep(r);
   if (auto it = r.mappings.find(Key{device, inode}); it != r.mappings.end()) {
-    return it->second.base + kDataOffset;
+    return it->second.base;
   }
 
   const std::string path = "/proc/" + std::to_string(owner_pid) + "/fd/" + std::to_string(fd);
@@ -309,7 +355,7 @@ std::byte* SegmentRef::resolve() const {
   }
   r.mappings[Key{device, inode}] =
       Mapping{static_cast<std::byte*>(base), bytes, -1, static_cast<pid_t>(owner_pid)};
-  return static_cast<std::byte*>(base) + kDataOffset;
+  return static_cast<std::byte*>(base);
 }
 
 void recover_lock(SegmentHeader* header, int lock_error) {

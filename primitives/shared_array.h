@@ -21,7 +21,8 @@
 // id kept by a fork handler against the view's owner id). In any other process the first
 // data() of an array maps it through /proc/<owner pid>/fd/<fd> (one open, mmap and populate:
 // about 0.4 us per page); later calls find it in a process-local cache keyed by the memfd's
-// inode (a mutex and a hash lookup). Take data() once per task and loop over the pointer.
+// inode (a few loads when the thread resolved the same array recently, else a mutex and a hash
+// lookup). Take data() once per task and loop over the pointer.
 //
 // Lifetime. A view is valid while its array lives: the owner must keep the array alive until
 // every task that got one of its views has finished. In the owner, a view of a freed array is
@@ -94,7 +95,8 @@ struct SegmentRef {
   }
 
  private:
-  std::byte* resolve() const;
+  std::byte* resolve() const;          // element 0 in a process other than the owner
+  std::byte* resolve_mapping() const;  // the segment's base, mapping it if need be
 };
 
 // One memfd and its mapping in the owning process; RawArray and SharedArray hold one.
