@@ -1,0 +1,425 @@
+// Results of tasks submitted to a pool, and the errors a task can end with.
+//
+// `AsyncResult<T>` is what `apply_async`, `map_async` and `starmap_async` return on every pool:
+// a copyable handle to shared state, readable any number of times.
+//   ready()        has the task finished (with a value or an error)?
+//   wait()         block until it has
+//   wait_for(d)    block at most `d`; returns ready()
+//   get()          block, then return the value or rethrow the task's error
+//   value()        never blocks: the value, the task's error, or NotReady if not yet finished
+// A result that is not yet computed can never be read as an uninitialised value.
+//
+// `ImapResult<R>` is what `imap` and `imap_unordered` return: a range whose iterator yields each
+// result as soon as it (and, for imap, every earlier one) has arrived; dereferencing the
+// position of a failed task rethrows that task's error, and iteration may go on past it.
+//
+// Errors (all derive from std::runtime_error):
+//   TaskError       the task threw; what() holds the exception's type name and message
+//   WorkerDied      the worker process running the task's chunk died (signal or exit status)
+//   MessageTooLarge the task's result does not fit the pool's channel
+//   PoolTerminated  the pool was terminated (or destroyed) before the task finished
+//   PoolClosed      a submission after close()
+//   NotReady        value() on an unfinished result
+//
+// Waiting costs a short spin (tens of microseconds) and then a futex sleep: see wait.h.
+#ifndef PROCPAR_PRIMITIVES_ASYNC_RESULT_H_
+#define PROCPAR_PRIMITIVES_ASYNC_RESULT_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "primitives/wait.h"
+
+namespace procpar {
+
+class TaskError : public std::runtime_error {
+ public:
+  TaskError(std::string type_name, std::string message)
+      : std::runtime_error("task raised " + type_name + ": " + message),
+        type_name_(std::move(type_name)),
+        message_(std::move(message)) {}
+  // The demangled type of the exception the task threw, e.g. "std::invalid_argument".
+  const std::string& type_name() const { return type_name_; }
+  // What the task's exception said (its what(), empty for a non-std::exception).
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string type_name_;
+  std::string message_;
+};
+
+class WorkerDied : public std::runtime_error {
+ public:
+  // `wait_status` as from waitpid(): a terminating signal or an exit status.
+  WorkerDied(pid_t pid, int wait_status);
+  pid_t pid() const { return pid_; }
+  // The signal that killed the worker, or 0 if it exited.
+  int signal() const { return signal_; }
+  // The worker's exit status, or -1 if a signal killed it.
+  int exit_status() const { return exit_status_; }
+
+ private:
+  pid_t pid_;
+  int signal_;
+  int exit_status_;
+};
+
+class MessageTooLarge : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class PoolTerminated : public std::runtime_error {
+ public:
+  PoolTerminated() : std::runtime_error("pool terminated before the task finished") {}
+};
+
+class PoolClosed : public std::runtime_error {
+ public:
+  PoolClosed() : std::runtime_error("pool is closed (close(), terminate() or join() was called): "
+                                    "it accepts no new tasks") {}
+};
+
+class NotReady : public std::runtime_error {
+ public:
+  NotReady()
+      : std::runtime_error("result is not ready yet: the task has not finished (use wait() or "
+                           "get() to block until it has)") {}
+};
+
+// The exception being handled, as the TaskError a caller sees: its demangled type and message.
+// Call only inside a catch block.
+TaskError task_error_from_current_exception();
+
+namespace async_detail {
+
+// Why a task failed, kept as data and thrown afresh by every read: an exception object is then
+// never shared between threads (or processes), and a failure can be built from a message that
+// arrived from a worker.
+struct Failure {
+  enum class Kind { kTask, kWorkerDied, kTooLarge, kTerminated };
+  Kind kind = Kind::kTask;
+  std::string type_name;  // kTask
+  std::string message;    // kTask, kTooLarge
+  pid_t pid = 0;          // kWorkerDied
+  int wait_status = 0;    // kWorkerDied
+
+  static Failure task(std::string type_name, std::string message) {
+    return Failure{Kind::kTask, std::move(type_name), std::move(message)};
+  }
+  // The exception being handled, as a TaskError. Call only inside a catch block.
+  static Failure from_current_exception() {
+    TaskError error = task_error_from_current_exception();
+    return task(error.type_name(), error.message());
+  }
+  static Failure worker_died(pid_t pid, int wait_status) {
+    Failure failure{Kind::kWorkerDied};
+    failure.pid = pid;
+    failure.wait_status = wait_status;
+    return failure;
+  }
+  static Failure too_large(std::string message) {
+    return Failure{Kind::kTooLarge, {}, std::move(message)};
+  }
+  static Failure terminated() { return Failure{Kind::kTerminated}; }
+
+  [[noreturn]] void raise() const;
+};
+
+// A pool whose results arrive through channels that a waiting caller may drain itself (the
+// process pool): waiting threads call poll() while they spin, so a result reaches the caller in
+// one hop instead of two.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  // Counts the caller as a poller (so workers need not wake the pool's own thread) or not.
+  virtual void enter() = 0;
+  virtual void leave() = 0;
+  // Delivers whatever results have arrived. `must` waits for the channel lock rather than
+  // skipping when another thread holds it (the last poll after leave() must not be skipped).
+  virtual void poll(bool must) = 0;
+};
+
+// A completion counter that waiters spin on and then sleep on.
+class Signal {
+ public:
+  explicit Signal(std::shared_ptr<Driver> driver = nullptr) : driver_(std::move(driver)) {}
+
+  void notify() {
+    version_.fetch_add(1, std::memory_order_seq_cst);
+    if (waiters_.load(std::memory_order_seq_cst) != 0) wait_detail::futex_wake(version_);
+  }
+
+  // Waits until `done()` or the deadline; returns done().
+  template <class Done>
+  bool wait(Done&& done, std::optional<wait_detail::Clock::time_point> deadline) {
+    if (done()) return true;
+    auto budget = std::chrono::duration_cast<std::chrono::nanoseconds>(wait_detail::kSpinBudget);
+    if (deadline) {
+      budget = std::min(budget, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    *deadline - wait_detail::Clock::now()));
+    }
+    if (driver_ != nullptr) {
+      driver_->enter();
+      wait_detail::spin_until(
+          [&] {
+            driver_->poll(false);
+            return done();
+          },
+          budget);
+      driver_->leave();
+      driver_->poll(true);
+    } else {
+      wait_detail::spin_until(done, budget);
+    }
+    for (;;) {
+      const std::uint32_t seen = version_.load(std::memory_order_seq_cst);
+      if (done()) return true;
+      if (deadline && wait_detail::Clock::now() >= *deadline) return false;
+      waiters_.fetch_add(1, std::memory_order_seq_cst);
+      wait_detail::futex_wait(version_, seen, deadline);
+      waiters_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+
+ private:
+  std::shared_ptr<Driver> driver_;
+  std::atomic<std::uint32_t> version_{0};
+  std::atomic<std::uint32_t> waiters_{0};
+};
+
+struct Unit {};  // the stored value of a void result
+
+// The shared state behind an AsyncResult. A pool completes it exactly once.
+template <class T>
+class State {
+ public:
+  using Stored = std::conditional_t<std::is_void_v<T>, Unit, T>;
+
+  explicit State(std::shared_ptr<Driver> driver = nullptr) : signal_(std::move(driver)) {}
+
+  // The first completion wins; later ones are ignored and return false.
+  bool set_value(Stored value) {
+    if (claimed_.exchange(true, std::memory_order_acq_rel)) return false;
+    value_.emplace(std::move(value));
+    finish();
+    return true;
+  }
+  bool set_error(Failure failure) {
+    if (claimed_.exchange(true, std::memory_order_acq_rel)) return false;
+    error_.emplace(std::move(failure));
+    finish();
+    return true;
+  }
+
+  bool ready() const { return done_.load(std::memory_order_acquire); }
+  bool wait(std::optional<wait_detail::Clock::time_point> deadline = std::nullopt) {
+    return signal_.wait([this] { return ready(); }, deadline);
+  }
+  const Stored& checked_value() const {
+    if (!ready()) throw NotReady();
+    if (error_) error_->raise();
+    return *value_;
+  }
+  // For a pool's blocking call, the only reader: waits, then moves the value out.
+  T take_result() {
+    wait();
+    if (error_) error_->raise();
+    if constexpr (!std::is_void_v<T>) return std::move(*value_);
+  }
+
+ private:
+  void finish() {
+    done_.store(true, std::memory_order_release);
+    signal_.notify();
+  }
+
+  Signal signal_;
+  std::atomic<bool> claimed_{false};
+  std::atomic<bool> done_{false};
+  std::optional<Stored> value_;
+  std::optional<Failure> error_;
+};
+
+}  // namespace async_detail
+
+template <class T>
+class AsyncResult {
+ public:
+  // Pools create results; users get them from apply_async/map_async/starmap_async.
+  explicit AsyncResult(std::shared_ptr<async_detail::State<T>> state) : state_(std::move(state)) {}
+
+  bool ready() const { return state_->ready(); }
+  void wait() const { state_->wait(); }
+  template <class Rep, class Period>
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+    return state_->wait(wait_detail::Clock::now() +
+                        std::chrono::duration_cast<wait_detail::Clock::duration>(timeout));
+  }
+  // Blocks until finished; returns the value or rethrows the task's error.
+  decltype(auto) get() const {
+    state_->wait();
+    return value();
+  }
+  // Never blocks: the value, the task's error, or NotReady.
+  decltype(auto) value() const {
+    if constexpr (std::is_void_v<T>) {
+      state_->checked_value();
+    } else {
+      return static_cast<const T&>(state_->checked_value());
+    }
+  }
+
+  // For pools: the state, to move a blocking call's value out without a copy.
+  const std::shared_ptr<async_detail::State<T>>& state() const { return state_; }
+
+ private:
+  std::shared_ptr<async_detail::State<T>> state_;
+};
+
+namespace async_detail {
+
+// The shared state behind an ImapResult: one slot per item, filled a chunk at a time.
+template <class R>
+class StreamState {
+ public:
+  StreamState(std::size_t n, std::shared_ptr<Driver> driver)
+      : signal_(std::move(driver)), values_(n), errors_(n), ready_(n, 0) {
+    arrival_.reserve(n);
+  }
+
+  std::size_t size() const { return values_.size(); }
+
+  // Items [first, first + values.size()) finished with these values.
+  void set_values(std::size_t first, std::vector<R>&& values) {
+    {
+      std::lock_guard lock(mutex_);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (ready_[first + i]) continue;  // already failed by terminate()
+        values_[first + i].emplace(std::move(values[i]));
+        arrive(first + i);
+      }
+    }
+    signal_.notify();
+  }
+  // Items [first, first + count) failed together (their chunk failed).
+  void set_error(std::size_t first, std::size_t count, const Failure& error) {
+    {
+      std::lock_guard lock(mutex_);
+      for (std::size_t i = first; i < first + count; ++i) {
+        if (ready_[i]) continue;
+        errors_[i] = error;
+        arrive(i);
+      }
+    }
+    signal_.notify();
+  }
+  // Fails every item that has not arrived (the pool was terminated).
+  void fail_unfinished(const Failure& error) {
+    {
+      std::lock_guard lock(mutex_);
+      for (std::size_t i = 0; i < ready_.size(); ++i) {
+        if (!ready_[i]) {
+          errors_[i] = error;
+          arrive(i);
+        }
+      }
+    }
+    signal_.notify();
+  }
+
+  // The item at position `k` of the iteration (index order, or arrival order if unordered).
+  const R& at(std::size_t k, bool unordered) {
+    std::size_t index = 0;
+    signal_.wait(
+        [&] {
+          std::lock_guard lock(mutex_);
+          if (unordered) {
+            if (arrival_.size() <= k) return false;
+            index = arrival_[k];
+            return true;
+          }
+          index = k;
+          return ready_[k] != 0;
+        },
+        std::nullopt);
+    std::lock_guard lock(mutex_);
+    if (errors_[index]) errors_[index]->raise();
+    return *values_[index];
+  }
+
+ private:
+  void arrive(std::size_t i) {
+    ready_[i] = 1;
+    arrival_.push_back(i);
+  }
+
+  Signal signal_;
+  std::mutex mutex_;
+  std::vector<std::optional<R>> values_;
+  std::vector<std::optional<Failure>> errors_;
+  std::vector<unsigned char> ready_;
+  std::vector<std::size_t> arrival_;
+};
+
+}  // namespace async_detail
+
+template <class R>
+class ImapResult {
+ public:
+  ImapResult(std::shared_ptr<async_detail::StreamState<R>> state, bool unordered)
+      : state_(std::move(state)), unordered_(unordered) {}
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = R;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const R*;
+    using reference = const R&;
+
+    iterator() = default;
+    iterator(async_detail::StreamState<R>* state, std::size_t position, bool unordered)
+        : state_(state), position_(position), unordered_(unordered) {}
+
+    // Blocks until this position's result has arrived; rethrows its task's error.
+    const R& operator*() const { return state_->at(position_, unordered_); }
+    const R* operator->() const { return &**this; }
+    iterator& operator++() {
+      ++position_;
+      return *this;
+    }
+    void operator++(int) { ++position_; }
+    bool operator==(const iterator& other) const { return position_ == other.position_; }
+
+   private:
+    async_detail::StreamState<R>* state_ = nullptr;
+    std::size_t position_ = 0;
+    bool unordered_ = false;
+  };
+
+  iterator begin() const { return iterator(state_.get(), 0, unordered_); }
+  iterator end() const { return iterator(state_.get(), state_->size(), unordered_); }
+  std::size_t size() const { return state_->size(); }
+
+ private:
+  std::shared_ptr<async_detail::StreamState<R>> state_;
+  bool unordered_;
+};
+
+}  // namespace procpar
+
+#endif  // PROCPAR_PRIMITIVES_ASYNC_RESULT_H_

@@ -1,0 +1,122 @@
+#include "primitives/thread_pool.h"
+
+#include <stdexcept>
+
+#include "primitives/wait.h"
+
+namespace procpar {
+
+ThreadPool::ThreadPool(std::size_t workers) {
+  if (workers == 0) workers = 1;
+  threads_.reserve(workers);
+  for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  terminate();
+  join();
+}
+
+void ThreadPool::check_open() {
+  std::lock_guard lock(mutex_);
+  if (!open_) throw PoolClosed();
+}
+
+void ThreadPool::submit(std::shared_ptr<thread_pool_detail::Job> job) {
+  const std::size_t chunks = job->chunks();
+  bool wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (!open_) throw PoolClosed();
+    queue_.push_back(std::move(job));
+    outstanding_.fetch_add(chunks, std::memory_order_relaxed);
+    unclaimed_.fetch_add(chunks, std::memory_order_release);
+    wake = sleepers_ != 0;
+  }
+  if (wake) {
+    if (chunks == 1) {
+      work_ready_.notify_one();
+    } else {
+      work_ready_.notify_all();
+    }
+  }
+}
+
+void ThreadPool::worker_loop() {
+  for (;;) {
+    // Spin first: a task submitted within the budget is picked up without a kernel wake-up.
+    wait_detail::spin_until([this] { return unclaimed_.load(std::memory_order_acquire) != 0; },
+                            wait_detail::kSpinBudget);
+    std::shared_ptr<thread_pool_detail::Job> job;
+    std::size_t chunk;
+    {
+      std::unique_lock lock(mutex_);
+      while (queue_.empty() && !stopping_) {
+        ++sleepers_;
+        work_ready_.wait(lock);
+        --sleepers_;
+      }
+      if (queue_.empty()) return;  // stopping, and nothing left to run
+      job = queue_.front();
+      chunk = next_chunk_++;
+      if (next_chunk_ == job->chunks()) {
+        queue_.pop_front();
+        next_chunk_ = 0;
+      }
+      unclaimed_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    job->run_chunk(chunk);
+    job.reset();  // the job's last reference may hold the caller's items: drop it before join
+    if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard lock(mutex_);
+      all_done_.notify_all();
+    }
+  }
+}
+
+void ThreadPool::close() {
+  std::lock_guard lock(mutex_);
+  open_ = false;
+}
+
+void ThreadPool::terminate() {
+  std::deque<std::shared_ptr<thread_pool_detail::Job>> dropped;
+  std::size_t front_started = 0;
+  {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+    stopping_ = true;
+    dropped.swap(queue_);
+    front_started = next_chunk_;
+    next_chunk_ = 0;
+  }
+  work_ready_.notify_all();
+  std::size_t cancelled = 0;
+  for (std::size_t i = 0; i < dropped.size(); ++i) {
+    const std::size_t count = dropped[i]->chunks() - (i == 0 ? front_started : 0);
+    dropped[i]->cancel(count);
+    cancelled += count;
+  }
+  if (cancelled != 0) {
+    unclaimed_.fetch_sub(cancelled, std::memory_order_relaxed);
+    if (outstanding_.fetch_sub(cancelled, std::memory_order_acq_rel) == cancelled) {
+      std::lock_guard lock(mutex_);
+      all_done_.notify_all();
+    }
+  }
+}
+
+void ThreadPool::join() {
+  {
+    std::unique_lock lock(mutex_);
+    if (open_) throw std::logic_error("ThreadPool::join() before close() or terminate()");
+    if (joined_) return;
+    all_done_.wait(lock, [this] { return outstanding_.load(std::memory_order_acquire) == 0; });
+    stopping_ = true;
+    joined_ = true;
+  }
+  work_ready_.notify_all();
+  for (std::thread& thread : threads_) thread.join();
+}
+
+}  // namespace procpar
