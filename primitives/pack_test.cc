@@ -1,0 +1,127 @@
+#include "primitives/pack.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "primitives/primitive_test_util.h"
+
+namespace procpar {
+namespace {
+
+using testing::kWorkers;
+
+RawArray<std::uint8_t> random_flags(std::size_t n, double keep, std::mt19937_64& rng) {
+  std::bernoulli_distribution coin(keep);
+  RawArray<std::uint8_t> flags(n);
+  // Any non-zero value means "keep", not only 1.
+  for (std::size_t i = 0; i < n; ++i) flags[i] = coin(rng) ? static_cast<std::uint8_t>(1 + i % 7) : 0;
+  return flags;
+}
+
+std::vector<std::uint64_t> reference_pack(const RawArray<std::uint64_t>& in,
+                                          const RawArray<std::uint8_t>& flags) {
+  std::vector<std::uint64_t> kept;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (flags[i] != 0) kept.push_back(in[i]);
+  }
+  return kept;
+}
+
+template <class P>
+class PackTest : public ::testing::Test {
+ protected:
+  P pool_{kWorkers};
+};
+TYPED_TEST_SUITE(PackTest, testing::PoolTypes);
+
+TYPED_TEST(PackTest, KeepsTheFlaggedElementsInOrder) {
+  std::mt19937_64 rng(21);
+  for (const double keep : {0.0, 0.01, 0.5, 0.99, 1.0}) {
+    for (const std::size_t n : testing::test_sizes()) {
+      const RawArray<std::uint64_t> in = testing::random_integers(n, rng);
+      const RawArray<std::uint8_t> flags = random_flags(n, keep, rng);
+      const std::vector<std::uint64_t> expected = reference_pack(in, flags);
+      // One spare slot after the kept elements: pack must leave it alone.
+      const std::uint64_t sentinel = 0xdeadbeef;
+      RawArray<std::uint64_t> out(expected.size() + 1);
+      out[expected.size()] = sentinel;
+      const std::size_t kept = pack(this->pool_, in.span(), flags.span(), out.span());
+      ASSERT_EQ(kept, expected.size()) << "n=" << n << " keep=" << keep;
+      EXPECT_EQ(std::vector<std::uint64_t>(out.begin(), out.begin() + kept), expected)
+          << "n=" << n << " keep=" << keep;
+      EXPECT_EQ(out[kept], sentinel) << "n=" << n << " keep=" << keep;
+    }
+  }
+}
+
+TYPED_TEST(PackTest, FillsAnOutputOfExactlyTheKeptSize) {
+  std::mt19937_64 rng(22);
+  const std::size_t n = 4097;
+  const RawArray<std::uint64_t> in = testing::random_integers(n, rng);
+  const RawArray<std::uint8_t> flags = random_flags(n, 0.3, rng);
+  const std::vector<std::uint64_t> expected = reference_pack(in, flags);
+  RawArray<std::uint64_t> out(expected.size());
+  ASSERT_EQ(pack(this->pool_, in.span(), flags.span(), out.span()), expected.size());
+  EXPECT_EQ(std::vector<std::uint64_t>(out.begin(), out.end()), expected);
+}
+
+TYPED_TEST(PackTest, TakesBoolFlags) {
+  RawArray<double> in(5);
+  RawArray<bool> flags(5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    in[i] = 0.5 * static_cast<double>(i);
+    flags[i] = i % 2 == 0;
+  }
+  RawArray<double> out(5);
+  ASSERT_EQ(pack(this->pool_, in.span(), flags.span(), out.span()), 3u);
+  EXPECT_EQ(out[0], 0.0);
+  EXPECT_EQ(out[1], 1.0);
+  EXPECT_EQ(out[2], 2.0);
+}
+
+TYPED_TEST(PackTest, MoreWorkersThanElements) {
+  std::mt19937_64 rng(23);
+  TypeParam many(8);
+  for (const std::size_t n : {std::size_t{1}, std::size_t{3}, std::size_t{7}}) {
+    const RawArray<std::uint64_t> in = testing::random_integers(n, rng);
+    const RawArray<std::uint8_t> flags = random_flags(n, 0.5, rng);
+    const std::vector<std::uint64_t> expected = reference_pack(in, flags);
+    RawArray<std::uint64_t> out(n);
+    const std::size_t kept = pack(many, in.span(), flags.span(), out.span());
+    EXPECT_EQ(std::vector<std::uint64_t>(out.begin(), out.begin() + kept), expected) << "n=" << n;
+  }
+}
+
+TYPED_TEST(PackTest, RefusesMismatchedFlags) {
+  const RawArray<std::uint64_t> in(10);
+  const RawArray<std::uint8_t> flags(11);
+  RawArray<std::uint64_t> out(10);
+  try {
+    pack(this->pool_, in.span(), flags.span(), out.span());
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "pack: input has 10 elements but 11 flags");
+  }
+}
+
+TYPED_TEST(PackTest, RefusesAnOutputTooSmall) {
+  RawArray<std::uint64_t> in(10);
+  RawArray<std::uint8_t> flags(10);
+  for (std::size_t i = 0; i < 10; ++i) flags[i] = 1;
+  RawArray<std::uint64_t> out(9);
+  out[8] = 42;
+  try {
+    pack(this->pool_, in.span(), flags.span(), out.span());
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "pack: output has room for 9 elements but 10 are kept");
+  }
+  EXPECT_EQ(out[8], 42u);  // refused before writing anything
+}
+
+}  // namespace
+}  // namespace procpar
