@@ -1,0 +1,176 @@
+// The seed's dense matrix-vector product (process-based-parallelism.md, "Dense Matrix Vector
+// Multiplication"):
+//
+//   "The clear winner is serial numpy. There is just no way to beat optimized C BLAS for dense
+//    numerical linear algebra."
+//
+// y = A x (A row-major, in shared memory) by the library's row-partitioned matvec on the process
+// and thread pools, against OpenBLAS cblas_dgemv (what numpy.dot calls) with one thread and with
+// p threads, an OpenMP loop over rows with the same vectorised inner loop, and the serial kernel.
+// Shapes: square, tall (many short rows) and wide (few long rows). The CPython reference
+// (python/matvec_blas.py) measures numpy itself and the seed's multiprocessing matvec.
+//
+// Benchmarks: matvec/{serial,openblas_serial}/n/rows/cols,
+// matvec/{process,thread,openmp,openblas}/n/rows/cols/p (n = rows * cols, for the tidy tables).
+// Counters: bytes_per_second (A, x and y once), flops.
+#include <cblas.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "experiments/profile.h"
+#include "primitives/matvec.h"
+#include "primitives/process_pool.h"
+#include "primitives/shared_array.h"
+#include "primitives/thread_pool.h"
+
+namespace procpar::experiments {
+namespace {
+
+// The operands of the shape being measured, written before timing (every page touched), with
+// the exact product and the rounding bound of each row for checking every backend's answer.
+struct Operands {
+  Operands(std::size_t rows, std::size_t cols)
+      : rows(rows), cols(cols), a(rows * cols), x(cols), y(rows), exact(rows), bound(rows) {
+    std::mt19937_64 rng(rows * 31 + cols);
+    std::uniform_real_distribution<double> value(-1, 1);
+    for (std::size_t i = 0; i < rows * cols; ++i) a.span()[i] = value(rng);
+    for (std::size_t c = 0; c < cols; ++c) x.span()[c] = value(rng);
+    for (std::size_t r = 0; r < rows; ++r) {
+      long double sum = 0, magnitude = 0;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const long double term = static_cast<long double>(a.span()[r * cols + c]) * x.span()[c];
+        sum += term;
+        magnitude += std::fabs(term);
+      }
+      exact[r] = static_cast<double>(sum);
+      bound[r] = 2 * static_cast<double>(cols + 1) * 0x1p-53 * static_cast<double>(magnitude);
+      y.span()[r] = 0;
+    }
+  }
+  std::size_t rows, cols;
+  RawArray<double> a, x, y;
+  std::vector<double> exact, bound;
+};
+
+// One shape at a time (benchmarks are registered shape by shape).
+Operands& operands(std::size_t rows, std::size_t cols) {
+  static std::unique_ptr<Operands> current;
+  if (!current || current->rows != rows || current->cols != cols) {
+    current.reset();
+    current = std::make_unique<Operands>(rows, cols);
+  }
+  return *current;
+}
+
+bool check(benchmark::State& state, const Operands& m) {
+  for (std::size_t r = 0; r < m.rows; ++r) {
+    if (!(std::fabs(m.y.span()[r] - m.exact[r]) <= m.bound[r] + 1e-300)) {
+      state.SkipWithError(("row " + std::to_string(r) + ": " + std::to_string(m.y.span()[r]) +
+                           " is not " + std::to_string(m.exact[r]))
+                              .c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+// Times `multiply` (writes m.y) and checks y after the last iteration.
+template <class Multiply>
+void run(benchmark::State& state, Multiply multiply) {
+  Operands& m = operands(static_cast<std::size_t>(state.range(1)),
+                         static_cast<std::size_t>(state.range(2)));
+  for (std::size_t r = 0; r < m.rows; ++r) m.y.span()[r] = 0;
+  for (auto _ : state) {
+    multiply(m);
+    benchmark::ClobberMemory();
+  }
+  if (!check(state, m)) return;
+  const auto calls = static_cast<std::int64_t>(state.iterations());
+  const auto elements = static_cast<std::int64_t>(m.rows * m.cols);
+  state.SetBytesProcessed(calls * 8 * (elements + static_cast<std::int64_t>(m.rows + m.cols)));
+  state.counters["flops"] =
+      benchmark::Counter(2.0 * static_cast<double>(calls * elements), benchmark::Counter::kIsRate);
+}
+
+void serial(benchmark::State& state) {
+  run(state, [](Operands& m) {
+    matvec_rows(m.a.span().data(), m.cols, m.x.span().data(), m.y.span().data(), 0, m.rows);
+  });
+}
+
+template <class PoolType>
+void on_pool(benchmark::State& state) {
+  PoolType pool(static_cast<std::size_t>(state.range(3)));
+  run(state, [&pool](Operands& m) {
+    matvec(pool, m.a.span(), m.rows, m.cols, m.x.span(), m.y.span());
+  });
+}
+
+void openmp(benchmark::State& state) {
+  const int p = static_cast<int>(state.range(3));
+  run(state, [p](Operands& m) {
+    const double* a = m.a.span().data();
+    const double* x = m.x.span().data();
+    double* y = m.y.span().data();
+    const std::size_t rows = m.rows, cols = m.cols;
+#pragma omp parallel for num_threads(p) schedule(static)
+    for (std::size_t r = 0; r < rows; ++r) y[r] = dot_serial(a + r * cols, x, cols);
+  });
+}
+
+void openblas(benchmark::State& state, int threads) {
+  openblas_set_num_threads(threads);
+  run(state, [](Operands& m) {
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<blasint>(m.rows),
+                static_cast<blasint>(m.cols), 1.0, m.a.span().data(), static_cast<blasint>(m.cols),
+                m.x.span().data(), 1, 0.0, m.y.span().data(), 1);
+  });
+}
+
+// Square, tall and wide; the large ones (A of 128-512 MiB) are memory bound, the small square
+// one fits in the caches.
+std::vector<std::pair<std::int64_t, std::int64_t>> shapes() {
+  if (is_quick()) return {{256, 256}, {2048, 2048}, {1 << 16, 16}, {16, 1 << 16}};
+  return {{1024, 1024}, {8192, 8192}, {1 << 21, 16}, {16, 1 << 21}, {1 << 16, 1024}, {1024, 1 << 16}};
+}
+
+void register_benchmarks() {
+  for (const auto& [rows, cols] : shapes()) {
+    benchmark::RegisterBenchmark("matvec/serial", serial)
+        ->ArgNames({"n", "rows", "cols"})->Args({rows * cols, rows, cols})->UseRealTime();
+    benchmark::RegisterBenchmark("matvec/openblas_serial", openblas, 1)
+        ->ArgNames({"n", "rows", "cols"})->Args({rows * cols, rows, cols})->UseRealTime();
+    for (std::int64_t p : worker_counts()) {
+      const std::vector<std::int64_t> args = {rows * cols, rows, cols, p};
+      benchmark::RegisterBenchmark("matvec/process", on_pool<ProcessPool>)
+          ->ArgNames({"n", "rows", "cols", "p"})->Args(args)->UseRealTime();
+      benchmark::RegisterBenchmark("matvec/thread", on_pool<ThreadPool>)
+          ->ArgNames({"n", "rows", "cols", "p"})->Args(args)->UseRealTime();
+      benchmark::RegisterBenchmark("matvec/openmp", openmp)
+          ->ArgNames({"n", "rows", "cols", "p"})->Args(args)->UseRealTime();
+      benchmark::RegisterBenchmark("matvec/openblas", [](benchmark::State& state) {
+        openblas(state, static_cast<int>(state.range(3)));
+      })->ArgNames({"n", "rows", "cols", "p"})->Args(args)->UseRealTime();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace procpar::experiments
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  procpar::experiments::register_benchmarks();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
