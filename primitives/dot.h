@@ -17,7 +17,6 @@
 #ifndef PROCPAR_PRIMITIVES_DOT_H_
 #define PROCPAR_PRIMITIVES_DOT_H_
 
-#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -25,6 +24,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "primitives/partition.h"
 #include "primitives/pool.h"
 #include "primitives/shared_array.h"
 
@@ -57,41 +57,33 @@ T dot_serial(const T* x, const T* y, std::size_t n) {
   return lanes[0] + tail;
 }
 
-// Part `index` of `parts` nearly equal contiguous parts of [0, n): [begin, end).
-constexpr std::pair<std::size_t, std::size_t> even_part(std::size_t n, std::size_t parts,
-                                                        std::size_t index) {
-  const std::size_t base = n / parts, extra = n % parts;
-  const std::size_t begin = index * base + std::min(index, extra);
-  return {begin, begin + base + (index < extra ? 1 : 0)};
-}
-
 namespace dot_detail {
 
 template <DotElement T>
-T dot_part(RawSpan<T> x, RawSpan<T> y, std::size_t begin, std::size_t end) {
-  return dot_serial(x.data() + begin, y.data() + begin, end - begin);
+T dot_piece(RawSpan<T> x, RawSpan<T> y) {
+  return dot_serial(x.data(), y.data(), x.size());
 }
 
 }  // namespace dot_detail
 
-// sum of x[i] * y[i], one contiguous part per worker. Throws std::invalid_argument if the
-// lengths differ. Returns T{} for empty inputs.
+// sum of x[i] * y[i], one contiguous piece per worker (partition.h). Throws
+// std::invalid_argument if the lengths differ or the pool has no workers. Returns T{} for empty
+// inputs.
 template <Pool P, DotElement T>
 T dot(P& pool, RawSpan<T> x, RawSpan<T> y) {
+  const std::size_t workers = checked_workers(pool, "dot");
   if (x.size() != y.size()) {
     throw std::invalid_argument("dot: x has " + std::to_string(x.size()) + " elements but y has " +
                                 std::to_string(y.size()));
   }
-  const std::size_t n = x.size();
-  const std::size_t parts = std::min<std::size_t>(pool.workers(), n);
-  if (parts == 0) return T{};
-  std::vector<std::tuple<RawSpan<T>, RawSpan<T>, std::size_t, std::size_t>> tasks;
-  tasks.reserve(parts);
-  for (std::size_t i = 0; i < parts; ++i) {
-    const auto [begin, end] = even_part(n, parts, i);
-    tasks.emplace_back(x, y, begin, end);
+  const std::vector<std::size_t> bounds = partition_bounds(x.size(), workers);
+  if (bounds.empty()) return T{};
+  std::vector<std::tuple<RawSpan<T>, RawSpan<T>>> pieces;
+  for (std::size_t i = 0; i + 1 < bounds.size(); ++i) {
+    const std::size_t count = bounds[i + 1] - bounds[i];
+    pieces.emplace_back(x.subspan(bounds[i], count), y.subspan(bounds[i], count));
   }
-  const std::vector<T> partial = pool.starmap(&dot_detail::dot_part<T>, tasks, 1);
+  const std::vector<T> partial = pool.starmap(&dot_detail::dot_piece<T>, pieces, 1);
   T sum = partial[0];
   for (std::size_t i = 1; i < partial.size(); ++i) sum = sum + partial[i];
   return sum;

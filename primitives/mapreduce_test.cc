@@ -11,17 +11,15 @@
 #include <utility>
 #include <vector>
 
-#include "primitives/serial_pool.h"
+#include "primitives/primitive_test_util.h"
 #include "primitives/shared_array.h"
-#include "primitives/thread_pool.h"
 
 namespace procpar {
 namespace {
 
 template <class P>
 class MapReduceOnPool : public ::testing::Test {};
-using Pools = ::testing::Types<SerialPool, ThreadPool>;
-TYPED_TEST_SUITE(MapReduceOnPool, Pools);
+TYPED_TEST_SUITE(MapReduceOnPool, testing::PoolTypes);
 
 std::vector<KeyValues<int, std::int64_t>> random_outputs(std::size_t outputs, std::size_t pairs,
                                                          std::mt19937_64& rng) {

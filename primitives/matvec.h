@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "primitives/dot.h"
+#include "primitives/partition.h"
 #include "primitives/pool.h"
 #include "primitives/shared_array.h"
 
@@ -51,11 +52,12 @@ inline std::string shape(std::size_t rows, std::size_t cols) {
 
 // y = A x for the row-major rows x cols matrix `a`. Throws std::invalid_argument, naming the
 // shapes, if a does not hold rows * cols elements, x does not hold cols, y does not hold rows,
-// or y overlaps a or x (y is written while they are read).
+// y overlaps a or x (y is written while they are read), or the pool has no workers.
 template <Pool P, DotElement T>
 void matvec(P& pool, RawSpan<T> a, std::size_t rows, std::size_t cols, RawSpan<T> x,
             RawSpan<T> y) {
   using matvec_detail::shape;
+  const std::size_t workers = checked_workers(pool, "matvec");
   std::size_t elements;
   if (__builtin_mul_overflow(rows, cols, &elements)) {
     throw std::invalid_argument("matvec: a " + shape(rows, cols) +
@@ -81,16 +83,14 @@ void matvec(P& pool, RawSpan<T> a, std::size_t rows, std::size_t cols, RawSpan<T
   if (overlaps(a) || overlaps(x)) {
     throw std::invalid_argument("matvec: y must not overlap a or x");
   }
-  const std::size_t parts = std::min<std::size_t>(pool.workers(), rows);
-  if (parts == 0) return;
+  const std::vector<std::size_t> bounds = partition_bounds(rows, workers);
   std::vector<std::tuple<RawSpan<T>, std::size_t, RawSpan<T>, RawSpan<T>, std::size_t,
                          std::size_t>>
       tasks;
-  tasks.reserve(parts);
-  for (std::size_t i = 0; i < parts; ++i) {
-    const auto [begin, end] = even_part(rows, parts, i);
-    tasks.emplace_back(a, cols, x, y, begin, end);
+  for (std::size_t i = 0; i + 1 < bounds.size(); ++i) {
+    tasks.emplace_back(a, cols, x, y, bounds[i], bounds[i + 1]);
   }
+  if (tasks.empty()) return;
   pool.starmap(&matvec_detail::rows_part<T>, tasks, 1);
 }
 

@@ -8,9 +8,8 @@
 #include <string>
 
 #include "experiments/corpus.h"
-#include "primitives/serial_pool.h"
+#include "primitives/primitive_test_util.h"
 #include "primitives/shared_array.h"
-#include "primitives/thread_pool.h"
 
 namespace procpar {
 namespace {
@@ -164,8 +163,7 @@ TEST(CountWords, MatchesTheObviousCountOnTheKingJamesBible) {
 
 template <class P>
 class WordCountOnPool : public ::testing::Test {};
-using Pools = ::testing::Types<SerialPool, ThreadPool>;
-TYPED_TEST_SUITE(WordCountOnPool, Pools);
+TYPED_TEST_SUITE(WordCountOnPool, testing::PoolTypes);
 
 TYPED_TEST(WordCountOnPool, EqualsTheSerialCountOnTheKingJamesBible) {
   RawArray<char> text = shared_text(kjv());
