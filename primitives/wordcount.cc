@@ -258,9 +258,33 @@ WordCounts WordCounter::counts() const {
 }
 
 void sort_by_count(WordCounts& counts) {
-  std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  // Integer keys decide almost every comparison: the count, then the word's first 8 bytes read
+  // big-endian (zero-padded, which orders as the strings do); the whole words are compared only
+  // when both are equal. Sorting the keys and moving each pair once is several times faster than
+  // sorting the pairs with a string comparison.
+  struct Key {
+    std::uint64_t count;
+    std::uint64_t prefix;
+    std::size_t index;
+  };
+  std::vector<Key> keys(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    const std::string& word = counts[i].first;
+    unsigned char head[8] = {};
+    std::memcpy(head, word.data(), std::min<std::size_t>(8, word.size()));
+    std::uint64_t prefix = 0;
+    for (unsigned char byte : head) prefix = (prefix << 8) | byte;
+    keys[i] = {counts[i].second, prefix, i};
+  }
+  std::sort(keys.begin(), keys.end(), [&counts](const Key& a, const Key& b) {
+    if (a.count != b.count) return a.count > b.count;
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return counts[a.index].first < counts[b.index].first;
   });
+  WordCounts sorted;
+  sorted.reserve(counts.size());
+  for (const Key& key : keys) sorted.push_back(std::move(counts[key.index]));
+  counts = std::move(sorted);
 }
 
 WordCounts count_words(std::string_view text) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -132,6 +133,25 @@ TEST(WordCounter, MergeAndAddWord) {
               ThrowsMessage<std::invalid_argument>(HasSubstr("'Word' is not a lower-case word")));
   EXPECT_THAT([&] { a.add_word("", 1); },
               ThrowsMessage<std::invalid_argument>(HasSubstr("empty word")));
+}
+
+TEST(SortByCount, OrdersByCountThenWordAsTheObviousSort) {
+  std::mt19937_64 rng(2);
+  for (int trial = 0; trial < 50; ++trial) {
+    WordCounts counts;
+    for (int i = 0; i < 500; ++i) {
+      // Shared 8-byte prefixes, prefixes of each other, a zero byte, and many equal counts.
+      std::string word = std::string(rng() % 3 == 0 ? "abcdefgh" : "") + std::string(rng() % 4, 'a');
+      for (std::size_t k = rng() % 4; k > 0; --k) word += "ab\0z"[rng() % 4];
+      counts.emplace_back(word, rng() % 5);
+    }
+    WordCounts expected = counts;
+    std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    sort_by_count(counts);
+    ASSERT_EQ(counts, expected);
+  }
 }
 
 TEST(SplitAtWordBoundaries, CutsOnlyBetweenWords) {
