@@ -1,0 +1,45 @@
+"""What the analysis expects of each experiment's tidy CSV (docs/experiments.md).
+
+`params` are the experiment's own argument columns beyond the fixed ones; together with
+variant, backend, n, p and chunksize they identify a configuration, and a configuration has one
+row per repetition. A column listed here and missing from the CSV is an error of the input.
+"""
+
+from dataclasses import dataclass
+
+FIXED_COLUMNS = ("experiment", "variant", "backend", "n", "p", "chunksize", "repetition",
+                 "seconds")
+CONFIG_COLUMNS = ("variant", "backend", "n", "p", "chunksize")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    title: str
+    params: tuple = ()
+
+    @property
+    def config_columns(self):
+        return CONFIG_COLUMNS + self.params
+
+
+EXPERIMENTS = {e.name: e for e in (
+    Experiment("pool_overhead", "Cost of a task"),
+    Experiment("gil_baseline", "The GIL and processes", ("switch_us",)),
+    Experiment("map_chunksize", "Map: scheduler overhead and chunk size"),
+    Experiment("reduce_tree_vs_partitioned", "Reduction: tree vs partitioned"),
+    Experiment("scan_two_pass", "Scan: two passes"),
+    Experiment("pack", "Pack", ("keep_pct",)),
+    Experiment("dot_flop_mop", "Inner product"),
+    Experiment("matvec_blas", "Dense matrix-vector product", ("rows", "cols")),
+    Experiment("shared_array_lock", "Shared arrays: locked vs raw", ("contended",)),
+    Experiment("mapreduce_wordcount", "MapReduce word count"),
+)}
+
+
+def experiment(name):
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        raise KeyError(f"unknown experiment '{name}'; the suite has "
+                       f"{', '.join(EXPERIMENTS)}") from None

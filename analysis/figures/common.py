@@ -1,0 +1,29 @@
+"""What several figures share: speedup curves against n or p, from one run's rows."""
+
+from analysis import style
+from analysis.stats import select, speedups
+
+
+def speedup_vs(ax, df, reference, measured, x, backend, label=None, linestyle="-"):
+    """Plots the speedup of the rows `measured` over `reference` (both dicts of selectors)
+    against column x, matched on n (and keep_pct etc. when given in reference)."""
+    rows = select(df, **measured)
+    if rows.empty:
+        return None
+    ref = select(df, **reference)
+    on = ["n"] if x != "n" else []
+    on += [k for k in ("n",) if k not in on and x != k]
+    table = speedups(rows, ref, on=["n"], keys=sorted({x, "n"}))
+    table = table.sort_values(x)
+    style.errorbar(ax, table[x], table, backend, label=label, linestyle=linestyle)
+    return table
+
+
+def ideal(ax, ps, cores, label="ideal: min(p, cores)"):
+    ps = sorted(ps)
+    ax.plot(ps, [min(p, cores) for p in ps], color="lightgray", linestyle="--", linewidth=1,
+            label=label, zorder=0)
+
+
+def unity(ax, label="serial (speedup 1)"):
+    ax.axhline(1.0, color="black", linewidth=0.8, linestyle=":", label=label, zorder=0)

@@ -1,0 +1,281 @@
+"""The paper's tables, as LaTeX.
+
+    /usr/bin/python3 -m analysis.tables machine   --run RUN [--run ...] --out FILE.tex
+    /usr/bin/python3 -m analysis.tables pool_cost --run RUN [--run ...] --out FILE.tex
+    /usr/bin/python3 -m analysis.tables scheduler --run RUN [--run ...] --out FILE.tex
+    /usr/bin/python3 -m analysis.tables runs      --run RUN [--run ...] --out FILE.tex
+    /usr/bin/python3 -m analysis.tables claims    --verdict DERIVED.json [...] --out FILE.tex
+"""
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+
+from analysis.claims import CLAIMS_BY_ID
+from analysis.runs import InputError, load_runs
+from analysis.stats import Spread, select
+from analysis.texout import GENERATED_HEADER, escape, write_atomic
+from analysis.verdict import STATUSES, code, number, seconds
+from analysis.verdicts import MARK
+
+SHORT_MARK = {s: m + "short" for s, m in MARK.items()}
+
+
+def _header(runs):
+    return GENERATED_HEADER.format(script="tables.py", inputs=", ".join(r.name for r in runs))
+
+
+def _bytes(value):
+    if not value:
+        return "--"
+    return f"{value / 2 ** 30:.1f} GiB"
+
+
+def _caches(cpu):
+    parts = []
+    for cache in cpu.get("caches") or []:
+        if cache.get("type") == "Instruction":
+            continue
+        parts.append(f"L{cache.get('level')} {cache.get('size')}")
+    return ", ".join(parts) or "--"
+
+
+def machine(runs):
+    """One row per property, one column per run."""
+    def get(run, *keys):
+        value = run.machine
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    def git(run):
+        g = run.machine.get("git") or {}
+        commit = (g.get("commit") or "--")[:12]
+        return commit + (" (uncommitted changes)" if g.get("dirty") else "")
+
+    def libraries(run):
+        libs = run.machine.get("libraries") or {}
+        return "; ".join(f"{k} {v}" for k, v in sorted(libs.items())) or "--"
+
+    def env(run):
+        e = run.machine.get("environment") or {}
+        return "; ".join(f"{k}={v}" for k, v in sorted(e.items())) or "none set"
+
+    def flags(run):
+        b = run.machine.get("build") or {}
+        return " ".join(b.get("project_copts") or []) or "--"
+
+    rows = [
+        ("Run", lambda r: r.name + (" (SYNTHETIC)" if r.synthetic else "")),
+        ("Date", lambda r: get(r, "date")),
+        ("Profile, repetitions", lambda r: f"{get(r, 'profile')}, {get(r, 'repetitions')}"),
+        ("CPU", lambda r: get(r, "cpu", "model")),
+        ("Logical / physical cores",
+         lambda r: f"{get(r, 'cpu', 'logical_cores')} / {get(r, 'cpu', 'physical_cores') or '--'}"),
+        ("Caches (per core)", lambda r: _caches(r.machine.get("cpu", {}))),
+        ("Memory", lambda r: _bytes(get(r, "memory_bytes"))),
+        ("Transparent huge pages", lambda r: f"{get(r, 'transparent_hugepage', 'enabled')}; "
+                                             f"shmem {get(r, 'transparent_hugepage', 'shmem_enabled')}"),
+        ("Operating system, kernel", lambda r: f"{get(r, 'os')}, {get(r, 'kernel')}"),
+        ("Compiler", lambda r: get(r, "compiler")),
+        ("Compiler flags", flags),
+        ("Libraries", libraries),
+        ("Python", lambda r: (get(r, "python") or "--").split("\n")[0]),
+        ("Environment", env),
+        ("Git commit", git),
+    ]
+    spec = "@{}>{\\raggedright\\arraybackslash}p{0.2\\linewidth}" + \
+        ">{\\raggedright\\arraybackslash}X" * len(runs) + "@{}"
+    lines = [_header(runs).rstrip("\n"), rf"\begin{{tabularx}}{{\linewidth}}{{{spec}}}",
+             r"\toprule",
+             " & ".join(["Property"] + [rf"\textbf{{{r.cores} cores}}" for r in runs]) + r" \\",
+             r"\midrule"]
+    for name, value in rows:
+        cells = []
+        for run in runs:
+            text = value(run)
+            cells.append(r"\footnotesize " + escape("--" if text in (None, "") else text))
+        lines.append(" & ".join([name] + cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabularx}"]
+    return "\n".join(lines) + "\n"
+
+
+POOL_BACKENDS = ("serial", "thread", "process", "cpython_process")
+
+
+def pool_cost(runs):
+    """Per backend: apply round trip, and map time per item at chunksize 1 and the largest."""
+    columns = []
+    for run in runs:
+        df = run.data("pool_overhead")
+        apply = select(df, variant="apply")
+        mapped = select(df, variant="map")
+        for backend in POOL_BACKENDS:
+            a = select(apply, backend=backend)
+            m = select(mapped, backend=backend)
+            if a.empty and m.empty:
+                continue
+            row = {"run": run, "backend": backend}
+            if not a.empty:
+                row["apply"] = Spread.of(a["seconds"] / a["n"])
+            if not m.empty:
+                p = m["p"].max()
+                m = select(m, p=p)
+                row["p"] = int(p)
+                for name, cs in (("map1", m["chunksize"].min()), ("mapbig", m["chunksize"].max())):
+                    rows = select(m, chunksize=cs)
+                    row[name] = Spread.of(rows["seconds"] / rows["n"])
+                    row[name + "_cs"] = int(cs)
+            columns.append(row)
+    if not columns:
+        raise LookupError("pool_overhead: no apply or map measurement")
+    big = sorted({r["mapbig_cs"] for r in columns if "mapbig_cs" in r})
+    largest = f"chunk {big[0]}" if len(big) == 1 else "largest chunk"
+    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llrrrr@{}}", r"\toprule",
+             r"Run & Backend & \texttt{apply} & \texttt{map}, chunk 1 & \texttt{map}, "
+             + largest + r" & CPython \\",
+             r" & & round trip & per item & per item & / this \\", r"\midrule"]
+    for run in runs:
+        rows = [r for r in columns if r["run"] is run]
+        cpython = next((r.get("apply") for r in rows if r["backend"] == "cpython_process"), None)
+        for r in rows:
+            ratio = "--"
+            if cpython and r.get("apply") and r["backend"] in ("process", "thread"):
+                ratio = number(cpython.median / r["apply"].median)
+            cells = [f"{run.cores} cores", code(r["backend"]) + (
+                f" (p\\,=\\,{r['p']})" if "p" in r and r["backend"] != "serial" else "")]
+            cells += [seconds(r[k].median) if k in r else "--" for k in ("apply", "map1", "mapbig")]
+            cells.append(ratio)
+            lines.append(" & ".join(cells) + r" \\")
+        lines.append(r"\midrule" if run is not runs[-1] else r"\bottomrule")
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines) + "\n"
+
+
+def scheduler(runs):
+    """Cost per chunk of the dynamic scheduler: the slope of map time against the number of
+    chunks, for the cheap function at p = cores and the largest n (least squares)."""
+    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llrrr@{}}", r"\toprule",
+             r"Run & Pool & n & cost per chunk & fixed cost \\", r"\midrule"]
+    for run in runs:
+        df = run.data("map_chunksize")
+        n = df["n"].max()
+        for backend in ("process", "thread"):
+            rows = select(df, variant="cheap", backend=backend, n=n, p=run.cores)
+            if rows.empty:
+                raise LookupError(f"map_chunksize: no cheap map on {backend} at n={n}, "
+                                  f"p={run.cores}")
+            chunks = np.ceil(n / rows["chunksize"].to_numpy())
+            slope, intercept = np.polyfit(chunks, rows["seconds"].to_numpy(), 1)
+            lines.append(" & ".join([f"{run.cores} cores", code(backend),
+                                     f"$2^{{{int(math.log2(n))}}}$", seconds(slope),
+                                     seconds(intercept)]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def runs_macros(runs):
+    """Macros naming the runs the paper was made from, and a warning for synthetic ones."""
+    names = ", ".join(escape(r.name) for r in runs)
+    cores = " and ".join(f"{r.cores}" for r in runs)
+    synthetic = any(r.synthetic for r in runs)
+    lines = [_header(runs).rstrip("\n"),
+             rf"\newcommand{{\referenceruns}}{{{names}}}",
+             rf"\newcommand{{\referencecores}}{{{cores}}}",
+             rf"\newcommand{{\runcount}}{{{len(runs)}}}",
+             rf"\newif\ifsyntheticdata\syntheticdata{'true' if synthetic else 'false'}"]
+    return "\n".join(lines) + "\n"
+
+
+def _read_verdicts(verdict_files):
+    data = []
+    for path in verdict_files:
+        try:
+            with open(path) as f:
+                data.append(json.load(f))
+        except (OSError, ValueError) as e:
+            raise InputError(f"{path}: unreadable verdict ({e})") from None
+    if not data:
+        raise InputError("no verdict files given")
+    run_names = [r["run"] for r in data[0]["runs"]]
+    for path, d in zip(verdict_files, data):
+        if [r["run"] for r in d["runs"]] != run_names:
+            raise InputError(f"{path}: verdicts of runs {[r['run'] for r in d['runs']]}, not "
+                             f"{run_names}: made from other runs")
+        if d["claim"] not in CLAIMS_BY_ID:
+            raise InputError(f"{path}: claim '{d['claim']}' is not in analysis/claims.py")
+    return data
+
+
+def claims(verdict_files):
+    """Every claim with each run's verdict."""
+    data = _read_verdicts(verdict_files)
+    cores = [r["cores"] for r in data[0]["runs"]]
+    lines = [GENERATED_HEADER.format(script="tables.py", inputs="the verdicts").rstrip("\n"),
+             r"\begin{tabular}{@{}>{\raggedright\arraybackslash}p{0.6\linewidth}c"
+             + "c" * len(cores) + "@{}}", r"\toprule",
+             " & ".join(["Claim of the seed", r"\S"] + [f"{c} cores" for c in cores]) + r" \\",
+             r"\midrule"]
+    for d in data:
+        title = CLAIMS_BY_ID[d["claim"]].title
+        marks = [SHORT_MARK[r["status"]] for r in d["runs"]]
+        lines.append(" & ".join([rf"\hyperref[claim:{d['claim']}]{{{title}}}",
+                                 rf"\ref{{sec:{d['section']}}}"] + marks) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def tally(verdict_files):
+    """\\claimtally: a sentence counting the verdicts of each run, for the abstract."""
+    data = _read_verdicts(verdict_files)
+    sentences = []
+    for i, run in enumerate(data[0]["runs"]):
+        counts = {}
+        for d in data:
+            status = d["runs"][i]["status"]
+            counts[status] = counts.get(status, 0) + 1
+        parts = [f"{counts[s]} {s}" for s in STATUSES if counts.get(s)]
+        sentences.append(f"on {run['cores']} cores, " + ", ".join(parts))
+    text = "Of the seed's " + str(len(data)) + " claims, " + "; ".join(sentences) + "."
+    return (GENERATED_HEADER.format(script="tables.py", inputs="the verdicts")
+            + rf"\newcommand{{\claimtally}}{{{text}}}" + "\n")
+
+
+TABLES = {"machine": (machine, ()), "pool_cost": (pool_cost, ("pool_overhead",)),
+          "scheduler": (scheduler, ("map_chunksize",)), "runs": (runs_macros, ())}
+
+VERDICT_TABLES = {"claims": claims, "tally": tally}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("name", choices=sorted(TABLES) + sorted(VERDICT_TABLES))
+    parser.add_argument("--run", action="append", default=[], help="a run folder")
+    parser.add_argument("--verdict", action="append", default=[], help="a verdict JSON")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    try:
+        if args.name in VERDICT_TABLES:
+            text = VERDICT_TABLES[args.name](args.verdict)
+        else:
+            if not args.run:
+                parser.error(f"table {args.name} needs --run")
+            make, experiments = TABLES[args.name]
+            runs = load_runs(args.run, experiments)
+            try:
+                text = make(runs)
+            except LookupError as e:
+                raise InputError(f"{', '.join(str(r.path) for r in runs)}: table {args.name}: "
+                                 f"{e}") from None
+    except InputError as e:
+        print(f"table {args.name}: {e}", file=sys.stderr)
+        return 2
+    write_atomic(args.out, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""Synthetic runs in the runner's format, for the tests and for developing the paper before real
+runs exist. Never commit their output as results: machine.json says "synthetic": true and the
+paper prints a warning on every page that uses one.
+
+Timings follow simple cost models (per-element work, per-task overhead, memory bandwidth that
+stops scaling past a few cores) with log-normal noise, so that verdicts come out mixed the way
+real ones do. The schema (variants, backends, columns) is the one analysis/ expects.
+
+    /usr/bin/python3 -m analysis.tests.synthetic OUT_DIR [--cores 2] [--profile quick] [--seed 1]
+"""
+
+import argparse
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from analysis.experiments import EXPERIMENTS, FIXED_COLUMNS
+
+REPETITIONS = {"quick": 3, "full": 9}
+
+
+def worker_counts(cores):
+    counts, p = [], 1
+    while p < cores:
+        counts.append(p)
+        p *= 2
+    return counts + [cores, 2 * cores]
+
+
+class Model:
+    """Produces the rows of every experiment for one machine."""
+
+    def __init__(self, cores, profile, seed, noise, slowdown):
+        self.cores = cores
+        self.quick = profile == "quick"
+        self.reps = REPETITIONS[profile]
+        self.rng = np.random.default_rng(seed)
+        self.noise = noise
+        self.slowdown = slowdown  # {(experiment, variant, backend): factor}
+        self.rows = {}
+
+    def par(self, p):
+        return min(p, self.cores)
+
+    def bandwidth_par(self, p):
+        """Memory-bound work: two cores give about 1.6x, more cores level off at 4x."""
+        q = self.par(p)
+        return min(q, 1 + 0.6 * (q - 1), 4.0)
+
+    def add(self, experiment, variant, backend, seconds, n=None, p=None, chunksize=None,
+            **extra):
+        factor = self.slowdown.get((experiment, variant, backend), 1.0)
+        for repetition in range(self.reps):
+            noisy = seconds * factor * math.exp(self.rng.normal(0, self.noise))
+            if p is not None and p > self.cores:  # oversubscription is noisier
+                noisy *= math.exp(abs(self.rng.normal(0, self.noise)))
+            row = {"experiment": experiment, "variant": variant, "backend": backend, "n": n,
+                   "p": p, "chunksize": chunksize, "repetition": repetition, "seconds": noisy}
+            row.update(extra)
+            row["iterations"] = 10
+            self.rows.setdefault(experiment, []).append(row)
+
+    def sizes(self, quick, full):
+        return [1 << e for e in (quick if self.quick else full)]
+
+    def pool_overhead(self):
+        e = "pool_overhead"
+        round_trip = {"serial": 0.05e-6, "thread": 8e-6, "process": 15e-6,
+                      "cpython_process": 300e-6}
+        per_chunk = {"serial": 0.02e-6, "thread": 2e-6, "process": 4e-6, "cpython_process": 40e-6}
+        per_item = {"serial": 0.01e-6, "thread": 0.02e-6, "process": 0.05e-6,
+                    "cpython_process": 0.2e-6}
+        tasks = 1000 if self.quick else 10000
+        for backend, cost in round_trip.items():
+            self.add(e, "apply", backend, tasks * cost, n=tasks, p=1)
+        n = 1 << (12 if self.quick else 16)
+        for chunksize in [1 << k for k in range(0, 11, 2 if self.quick else 1)]:
+            for backend in round_trip:
+                p = 1 if backend == "serial" else self.cores
+                t = n * (per_item[backend] + per_chunk[backend] / chunksize) / self.par(p)
+                self.add(e, "map", backend, t, n=n, p=p, chunksize=chunksize)
+
+    def gil_baseline(self):
+        e = "gil_baseline"
+        n = 1 << (24 if self.quick else 27)
+        t1 = n * 0.6e-9
+        self.add(e, "loop", "serial", t1, n=n, p=1)
+        py_n = 1 << (18 if self.quick else 21)
+        py1 = py_n * 60e-9
+        self.add(e, "loop", "cpython_serial", py1, n=py_n, p=1)
+        for p in worker_counts(self.cores):
+            self.add(e, "loop", "thread", t1 / self.par(p) + 20e-6, n=n, p=p)
+            self.add(e, "loop", "process", t1 / self.par(p) + 40e-6, n=n, p=p)
+            self.add(e, "loop", "gil_thread", t1 * (1.0 if p == 1 else 1.15), n=n, p=p,
+                     switch_us=5000)
+            self.add(e, "loop", "cpython_thread", py1 * (1.0 if p == 1 else 1.2), n=py_n, p=p)
+            self.add(e, "loop", "cpython_process", py1 / self.par(p) + 20e-3, n=py_n, p=p)
+
+    def map_chunksize(self):
+        e = "map_chunksize"
+        per_chunk = {"thread": 2e-6, "process": 5e-6}
+        work = {"cheap": 2e-9, "expensive": 2e-6}
+        for n in self.sizes((12, 16), (12, 16, 20)):
+            log_n = int(math.log2(n))
+            for variant, w in work.items():
+                self.add(e, variant, "serial", n * w, n=n, p=1)
+                for p in worker_counts(self.cores):
+                    chunks = sorted({1 << k for k in range(0, log_n + 1, 2)} | {
+                        log_n, int(math.isqrt(n)), max(1, n // (4 * p)), max(1, n // p)})
+                    for backend, c in per_chunk.items():
+                        for cs in chunks:
+                            count = math.ceil(n / cs)
+                            busy = (n * w + count * c) / self.par(p)
+                            tail = min(cs, n) * w * (1 - 1 / self.par(p))  # the last chunk
+                            self.add(e, variant, backend, busy + tail + 10e-6, n=n, p=p,
+                                     chunksize=cs)
+
+    def reduce_tree_vs_partitioned(self):
+        e = "reduce_tree_vs_partitioned"
+        for n in self.sizes((10, 14, 18, 22), (10, 12, 14, 16, 18, 20, 22, 24, 25)):
+            serial = n * 0.15e-9 + 50e-9
+            self.add(e, "serial", "serial", serial, n=n, p=1)
+            self.add(e, "serial", "cpython_serial", n * 8e-9, n=n, p=1)
+            for p in worker_counts(self.cores):
+                for backend, over in (("process", 12e-6), ("thread", 5e-6)):
+                    self.add(e, "partitioned", backend,
+                             n * 0.15e-9 / self.bandwidth_par(p) + over * p, n=n, p=p)
+                    if n <= 1 << 14:
+                        self.add(e, "tree", backend, n * (6e-6 if backend == "process" else
+                                                          2e-6) / self.par(p), n=n, p=p)
+                self.add(e, "partitioned", "tbb", n * 0.15e-9 / self.bandwidth_par(p) + 3e-6,
+                         n=n, p=p)
+                self.add(e, "partitioned", "openmp", n * 0.15e-9 / self.bandwidth_par(p) + 2e-6,
+                         n=n, p=p)
+                if n <= 1 << 14:
+                    self.add(e, "tree", "cpython_process", n * 90e-6 / self.par(p), n=n, p=p)
+                    self.add(e, "partitioned", "cpython_process",
+                             n * 40e-9 + 300e-6 * p, n=n, p=p)
+
+    def scan_two_pass(self):
+        e = "scan_two_pass"
+        for n in self.sizes((16, 20, 22), (16, 18, 20, 22, 24, 25)):
+            self.add(e, "serial", "serial", n * 0.5e-9, n=n, p=1)
+            self.add(e, "reduce_serial", "serial", n * 0.15e-9, n=n, p=1)
+            for p in worker_counts(self.cores):
+                bw = self.bandwidth_par(p)
+                for backend, over in (("process", 15e-6), ("thread", 6e-6)):
+                    self.add(e, "two_pass", backend, 2 * n * 0.4e-9 / bw + over * p, n=n, p=p)
+                    self.add(e, "reduce_then_scan", backend, 1.5 * n * 0.4e-9 / bw + over * p,
+                             n=n, p=p)
+                    self.add(e, "partitioned", backend, n * 0.15e-9 / bw + over * p, n=n, p=p)
+                self.add(e, "two_pass", "tbb", 2 * n * 0.45e-9 / bw + 5e-6, n=n, p=p)
+                self.add(e, "two_pass", "stdpar", 2 * n * 0.42e-9 / bw + 5e-6, n=n, p=p)
+
+    def pack(self):
+        e = "pack"
+        for n in self.sizes((16, 20, 22), (16, 20, 22, 24, 25)):
+            for keep in (10, 50, 90):
+                mispredict = 4e-9 * (keep / 100) * (1 - keep / 100) * 4
+                self.add(e, "serial", "serial", n * (0.6e-9 + mispredict), n=n, p=1,
+                         keep_pct=keep)
+                for p in worker_counts(self.cores):
+                    bw = self.bandwidth_par(p)
+                    for backend, over in (("process", 15e-6), ("thread", 6e-6)):
+                        self.add(e, "pack", backend, n * 0.7e-9 / bw + over * p, n=n, p=p,
+                                 keep_pct=keep)
+                    self.add(e, "copy_if", "stdpar", n * (0.9e-9 + mispredict) / bw + 5e-6,
+                             n=n, p=p, keep_pct=keep)
+
+    def dot_flop_mop(self):
+        e = "dot_flop_mop"
+        for n in self.sizes((16, 20, 22), (16, 18, 20, 22, 24, 25)):
+            self.add(e, "dot", "serial", n * 0.3e-9, n=n, p=1)
+            self.add(e, "reduce", "serial", n * 0.15e-9, n=n, p=1)
+            self.add(e, "dot", "openblas_serial", n * 0.29e-9, n=n, p=1)
+            for p in worker_counts(self.cores):
+                bw = self.bandwidth_par(p)
+                for backend, over in (("process", 12e-6), ("thread", 5e-6)):
+                    self.add(e, "dot", backend, n * 0.3e-9 / (bw * 1.05) + over * p, n=n, p=p)
+                    self.add(e, "reduce", backend, n * 0.15e-9 / bw + over * p, n=n, p=p)
+                self.add(e, "dot", "openblas", n * 0.29e-9 / bw + 4e-6, n=n, p=p)
+
+    def matvec_blas(self):
+        e = "matvec_blas"
+        shapes = [(256, 256), (4096, 16), (16, 4096)] if self.quick else [
+            (1024, 1024), (8192, 8192), (1 << 20, 16), (16, 1 << 20)]
+        for rows, cols in shapes:
+            n = rows * cols
+            blas = n * 0.25e-9 + 1e-6
+            self.add(e, "matvec", "openblas_serial", blas, n=n, p=1, rows=rows, cols=cols)
+            self.add(e, "matvec", "serial", n * 0.3e-9, n=n, p=1, rows=rows, cols=cols)
+            self.add(e, "matvec", "numpy", blas + 2e-6, n=n, p=1, rows=rows, cols=cols)
+            for p in worker_counts(self.cores):
+                bw = self.bandwidth_par(p)
+                self.add(e, "matvec", "openblas", blas / bw + 3e-6, n=n, p=p, rows=rows,
+                         cols=cols)
+                for backend, over in (("process", 15e-6), ("thread", 6e-6)):
+                    self.add(e, "matvec", backend, n * 0.3e-9 / bw + over * p, n=n, p=p,
+                             rows=rows, cols=cols)
+
+    def shared_array_lock(self):
+        e = "shared_array_lock"
+        n = 1 << (16 if self.quick else 20)
+        for contended in (0, 1):
+            for p in worker_counts(self.cores):
+                raw = n * (1e-9 if not contended else 3e-9) / self.par(p)
+                locked = n * (20e-9 / self.par(p) if not contended else 40e-9 * self.par(p))
+                self.add(e, "raw", "process", raw + 10e-6, n=n, p=p, contended=contended)
+                self.add(e, "locked", "process", locked + 10e-6, n=n, p=p, contended=contended)
+
+    def mapreduce_wordcount(self):
+        e = "mapreduce_wordcount"
+        n = 4_400_000 * (1 if self.quick else 8)
+        self.add(e, "wordcount", "serial", n * 6e-9, n=n, p=1)
+        self.add(e, "wordcount", "cpython_serial", n * 120e-9, n=n, p=1)
+        for p in worker_counts(self.cores):
+            for backend, over in (("process", 2e-3), ("thread", 1e-3)):
+                self.add(e, "wordcount", backend, n * 6e-9 / self.par(p) * 1.05 + over, n=n,
+                         p=p)
+            self.add(e, "wordcount", "cpython_process",
+                     n * 120e-9 / self.par(p) + n * 10e-9 + 30e-3, n=n, p=p)
+
+
+def write_run(out_dir, cores=2, profile="quick", seed=1, noise=0.05, slowdown=None,
+              experiments=None, run_name=None):
+    """Writes a synthetic run folder `out_dir` (its name is the run's) and returns its path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=False)
+    name = run_name or out.name
+    model = Model(cores, profile, seed, noise, slowdown or {})
+    chosen = list(experiments or EXPERIMENTS)
+    record = {"run": name, "profile": profile, "experiments": {}}
+    for experiment in chosen:
+        getattr(model, experiment)()
+        rows = model.rows[experiment]
+        columns = list(FIXED_COLUMNS)
+        for row in rows:
+            columns += [k for k in row if k not in columns]
+        with open(out / f"{experiment}.csv", "w", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow(["" if row.get(c) is None else
+                                 (repr(row[c]) if isinstance(row[c], float) else row[c])
+                                 for c in columns])
+        record["experiments"][experiment] = {"status": "ok", "seconds": 1.0, "rows": len(rows)}
+    machine = {
+        "run": name, "synthetic": True, "date": "2026-11-23T12:00:00+00:00",
+        "profile": profile, "repetitions": REPETITIONS[profile], "min_time_seconds": 0.02,
+        "hostname": "synthetic", "cpu": {
+            "model": "Synthetic CPU (cost model, not a measurement)", "logical_cores": cores,
+            "physical_cores": cores, "caches": [
+                {"level": "1", "type": "Data", "size": "48K", "shared_cpu_list": "0"},
+                {"level": "2", "type": "Unified", "size": "1024K", "shared_cpu_list": "0"}]},
+        "memory_bytes": 8 << 30, "os": "Debian GNU/Linux 12 (bookworm)", "kernel": "6.1",
+        "transparent_hugepage": {"enabled": "always [madvise] never",
+                                 "shmem_enabled": "always within_size advise [never] deny force"},
+        "compiler": "gcc (Debian 12.2.0-14) 12.2.0",
+        "build": {"compilation_mode": "opt", "project_copts": ["-std=c++20", "-O3"],
+                  "bazelrc_build_flags": ["-c", "opt"]},
+        "libraries": {"libtbb12": "2021.8.0-2", "libopenblas0-pthread": "0.3.21+ds-4",
+                      "libbenchmark1debian": "1.7.1-1"},
+        "python": "3.11.2", "environment": {}, "git": {"commit": "0" * 40, "dirty": False},
+    }
+    (out / "machine.json").write_text(json.dumps(machine, indent=2) + "\n")
+    (out / "run.json").write_text(json.dumps(record, indent=2) + "\n")
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", help="run folder to create (its name is the run's name)")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--profile", choices=sorted(REPETITIONS), default="quick")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    print(write_run(args.out, cores=args.cores, profile=args.profile, seed=args.seed))
+
+
+if __name__ == "__main__":
+    main()
