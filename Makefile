@@ -1,12 +1,12 @@
 # The project's two commands:
 #   make        set up, build, run every experiment, regenerate the paper
 #   make test   set up, build, run every test
-# Finer targets: setup, build, results, paper, bench-gate, clean.
+# Finer targets: setup, build, results, paper, bench-gate, baseline, clean.
 
 BAZEL ?= bazel
 PROFILE ?= full
 
-.PHONY: all setup build test results paper bench-gate clean
+.PHONY: all setup build test results paper bench-gate baseline clean
 
 all: results paper
 
@@ -30,6 +30,10 @@ paper:
 # CI's regression gate: the quick profile, then its speedups against results/baseline/.
 bench-gate: build
 	scripts/bench_gate.sh
+
+# Remakes results/baseline/ from a fresh quick run on this machine; review and commit it.
+baseline: build
+	scripts/bench_gate.sh --refresh-baseline
 
 clean:
 	$(BAZEL) clean

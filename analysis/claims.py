@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from analysis.stats import Spread, select, speedup, times
@@ -164,9 +163,11 @@ def _log2n_chunk(run):
                      "holds": excess <= WITHIN_BEST})
     status, condition, cases = _cases(rows, ["variant", "backend", "n"])
     worst = cases.loc[cases["excess"].idxmax()]
+    worst_text = (f"{number(100 * worst.excess)}\\,\\% slower" if worst.excess < 1 else
+                  f"{number(1 + worst.excess)} times as slow")
     summary = (f"At p\\,=\\,{p}, chunksize $\\log_2 n$ is within {int(WITHIN_BEST * 100)}\\,\\% of "
                f"the best chunksize in {int(cases.holds.sum())} of {len(cases)} cases; at worst "
-               f"it is {number(100 * worst.excess)}\\,\\% slower ({code(worst.variant)} map on "
+               f"it is {worst_text} ({code(worst.variant)} map on "
                f"the {code(worst.backend)} pool, n\\,=\\,{power_of_two(worst.n)}, best chunksize "
                f"{power_of_two(worst.best_chunksize)}).")
     return Verdict(status, summary + _status_text(status, condition), condition,
@@ -189,7 +190,8 @@ def _tree_loses(run):
         part = _spread(df, "reduce", variant="partitioned", backend=backend, n=n, p=p)
         t = Spread.of(tree["seconds"])
         rows.append({"backend": backend, "n": int(n), "p": int(p),
-                     "vs_serial": t.median / serial.median, "vs_partitioned": t.median / part.median,
+                     "vs_serial": t.median / serial.median,
+                     "vs_partitioned": t.median / part.median,
                      "holds": t.q1 > serial.q3 and t.q1 > part.q3})
     status, condition, cases = _cases(rows, ["backend", "n", "p"])
     summary = (f"Over {len(cases)} measured (backend, n, p), the tree takes "
@@ -220,9 +222,10 @@ def _tree_is_task_overhead(run):
                      "holds": 1 / EXPLAINS <= ratio <= EXPLAINS})
     status, condition, cases = _cases(rows, ["n"])
     summary = (f"One pair costs the tree {seconds(cases.per_pair_s.min())} to "
-               f"{seconds(cases.per_pair_s.max())} on the process pool at p\\,=\\,{p}; one map task "
+               f"{seconds(cases.per_pair_s.max())} on the process pool at p\\,=\\,{p}; one map "
+               f"task "
                f"at chunksize 1 costs {seconds(per_task.median)} (pool\\_overhead). The rule asks "
-               f"the two to agree within a factor {number(EXPLAINS)}. No process is forked per "
+               f"the two to agree within a factor {EXPLAINS:g}. No process is forked per "
                f"task: the workers are forked once, with the pool.")
     return Verdict(status, summary + _status_text(status, condition), condition,
                    _evidence(cases, ["n", "per_pair_s", "ratio", "holds"]))
@@ -277,13 +280,17 @@ def _speedup_grows_with_n(run):
                              "holds": values[i] >= 0.9 * values[i - 1]})
     status, condition, cases = _cases(rows, ["n", "backend", "p"])
     falls = cases[~cases["holds"]]
+    ends = []
+    for backend, group in cases[cases["p"] == run.cores].groupby("backend"):
+        group = group.sort_values("n")
+        ends.append(f"{code(backend)} from {number(group['from'].iloc[0])} to "
+                    f"{number(group['to'].iloc[-1])}")
     detail = ("" if falls.empty else
-              f" The speedup falls by more than 10\\,\\% at {len(falls)} step(s), the first at "
-              f"n\\,=\\,{power_of_two(falls.iloc[0].n)} ({code(falls.iloc[0].backend)}, "
+              f" It falls by more than 10\\,\\% at {len(falls)} of {len(cases)} steps, the first "
+              f"at n\\,=\\,{power_of_two(falls.iloc[0].n)} ({code(falls.iloc[0].backend)}, "
               f"p\\,=\\,{falls.iloc[0].p}).")
-    summary = (f"Rule: for each pool and 2\\,$\\leq$\\,p\\,$\\leq$\\,{run.cores}, each doubling "
-               f"step of n keeps at least 90\\,\\% of the previous speedup of the partitioned "
-               f"reduce, over {len(cases)} steps." + detail)
+    summary = (f"From the smallest to the largest n, the partitioned reduce's speedup at "
+               f"p\\,=\\,{run.cores} goes " + "; ".join(ends) + "." + detail)
     return Verdict(status, summary + _status_text(status, condition), condition,
                    _evidence(cases, ["backend", "p", "n", "from", "to", "holds"]))
 
@@ -462,7 +469,7 @@ def _wordcount_scales(run):
                    _evidence(cases, ["backend", "speedup", "efficiency", "holds"]))
 
 
-CLAIMS = (
+CLAIMS = (  # in the order of the paper's sections
     Claim("gil_threads", "gil", "Threads under a GIL gain nothing from more cores",
           "This GIL prevents multicore performance increases using one python interpreter.",
           f"Threads that must hold one global lock (CPython's threads, and C++ threads under a "
@@ -482,6 +489,13 @@ CLAIMS = (
           "A task's round trip (apply) on the process pool costs at least 1.5 times that on the "
           "thread pool, beyond the interquartile ranges.",
           ("pool_overhead",), "pool_overhead", _coarse_grain),
+    Claim("async_not_ready", "pool", "Reading an uncomputed result raises an error",
+          "An exception is raised if a user attempts to retrieve a result that has not yet "
+          "been computed.",
+          "A property of the interface, not of timings.", ("pool_overhead",), "pool_overhead",
+          None,
+          "No timing decides this. AsyncResult::value() throws NotReady for a result not yet "
+          "computed, and the pool's unit tests check it."),
     Claim("log2n_chunk", "map", "A chunk of $\\log_2 N$ items is a good chunk size",
           "I seem to have found that log(N) provides a good chunk size.",
           f"At p = cores, for each map function, pool and n, chunksize $\\log_2 n$ is at most "
@@ -501,7 +515,8 @@ CLAIMS = (
           f"{EXPLAINS:g} of one map task's cost at chunksize 1 (experiment pool\\_overhead).",
           ("reduce_tree_vs_partitioned", "pool_overhead"), "reduce_tree_vs_partitioned",
           _tree_is_task_overhead),
-    Claim("partitioned_beats_serial", "reduce", "The partitioned reduce is significantly faster than serial",
+    Claim("partitioned_beats_serial", "reduce",
+          "The partitioned reduce is significantly faster than serial",
           "This provides a significant speedup over both the serial version and the reduction "
           "tree versions.",
           f"At p = cores, the partitioned reduce's speedup over the serial reduce has its whole "
@@ -548,12 +563,6 @@ CLAIMS = (
           "(median) as every parallel matvec, on both C++ pools and CPython's, at every "
           "p $\\leq$ cores.",
           ("matvec_blas",), "matvec_blas", _blas_wins),
-    Claim("locked_costs_more", "shared", "Locked Array writes cost more than RawArray writes",
-          "Compare the performance of a multiprocessing.Array and multiprocessing.RawArray. "
-          "Arrays have a lock that makes writes atomic.",
-          f"A locked (SharedArray) write costs more than a raw (RawArray) write: the ratio's "
-          f"whole interquartile range lies above {COSTLIER}, at every p, contended or not.",
-          ("shared_array_lock",), "shared_array_lock", _locked_costs_more),
     Claim("wordcount_scales", "mapreduce", "MapReduce word count scales",
           "Use this to count words in some big document collection.",
           f"The MapReduce word count scales: at p = cores its efficiency (speedup / p) is at "
@@ -569,13 +578,12 @@ CLAIMS = (
           "submitted by the caller, so no worker waits for another; the library's tests run "
           "iterative jobs and jobs whose workers die, under a watchdog that fails rather than "
           "hangs."),
-    Claim("async_not_ready", "pool", "Reading an uncomputed result raises an error",
-          "An exception is raised if a user attempts to retrieve a result that has not yet "
-          "been computed.",
-          "A property of the interface, not of timings.", ("pool_overhead",), "pool_overhead",
-          None,
-          "No timing decides this. AsyncResult::value() throws NotReady for a result not yet "
-          "computed, and the pool's unit tests check it."),
+    Claim("locked_costs_more", "shared", "Locked Array writes cost more than RawArray writes",
+          "Compare the performance of a multiprocessing.Array and multiprocessing.RawArray. "
+          "Arrays have a lock that makes writes atomic.",
+          f"A locked (SharedArray) write costs more than a raw (RawArray) write: the ratio's "
+          f"whole interquartile range lies above {COSTLIER}, at every p, contended or not.",
+          ("shared_array_lock",), "shared_array_lock", _locked_costs_more),
 )
 
 CLAIMS_BY_ID = {c.id: c for c in CLAIMS}

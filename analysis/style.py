@@ -44,7 +44,7 @@ def backend_style(backend):
     return {"label": label, "color": color, "marker": marker}
 
 
-def panels(runs, rows=1, height=PANEL_HEIGHT_IN, sharey="row"):
+def panels(runs, rows=1, height=PANEL_HEIGHT_IN, sharey=False):
     """A figure with one column of panels per run; returns (figure, axes[row][column])."""
     columns = len(runs)
     width = TEXT_WIDTH_IN if columns > 1 else 0.62 * TEXT_WIDTH_IN
@@ -73,15 +73,37 @@ def log2_axis(ax, which, values=None):
         lo, hi = math.floor(min(exponents)), math.ceil(max(exponents))
         step = max(1, -(-(hi - lo + 1) // 8))
         axis.set_ticks([2.0 ** e for e in range(lo, hi + 1, step)])
-    axis.set_major_formatter(FuncFormatter(
-        lambda v, _: f"{int(v)}" if v < 1024 and float(v).is_integer()
-        else f"$2^{{{int(round(math.log2(v)))}}}$"))
+    if values is not None and max(values) >= 1024:
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"$2^{{{int(round(math.log2(v)))}}}$"))
+    else:
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
 
 def log10_axis(ax, which):
+    """A base-10 log axis with plain numbers (0.5, 1, 20) rather than powers; when it spans
+    little more than a decade, 2 and 5 times each power are labelled too, and every minor tick
+    when it spans less than a factor 4."""
     getattr(ax, f"set_{which}scale")("log")
-    getattr(ax, f"{which}axis").set_major_locator(LogLocator(base=10))
+    axis = getattr(ax, f"{which}axis")
+    axis.set_major_locator(LogLocator(base=10))
+    axis.set_major_formatter(FuncFormatter(_plain_number))
+
+    def minor(value, _):
+        lo, hi = sorted(axis.get_view_interval())
+        if lo <= 0 or hi / lo > 30 or value <= 0:
+            return ""
+        mantissa = round(value / 10 ** math.floor(math.log10(value) + 1e-9))
+        return _plain_number(value) if hi / lo < 4 or mantissa in (2, 5) else ""
+    axis.set_minor_formatter(FuncFormatter(minor))
+
+
+def _plain_number(value, _=None):
+    if value >= 1e5 or value < 1e-4:
+        exponent = int(round(math.log10(value)))
+        if abs(value / 10 ** exponent - 1) < 1e-6:
+            return f"$10^{{{exponent}}}$"
+    return f"{value:g}"
 
 
 def legend_below(fig, axes, ncol=4):

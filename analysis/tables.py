@@ -18,7 +18,8 @@ from analysis.claims import CLAIMS_BY_ID
 from analysis.runs import InputError, load_runs
 from analysis.stats import Spread, select
 from analysis.texout import GENERATED_HEADER, escape, write_atomic
-from analysis.verdict import STATUSES, code, number, seconds
+from analysis.verdict import (CONDITIONAL, CONFIRMED, NOT_MEASURED, REFUTED, STATUSES, code,
+                              number, seconds)
 from analysis.verdicts import MARK
 
 SHORT_MARK = {s: m + "short" for s, m in MARK.items()}
@@ -77,8 +78,9 @@ def machine(runs):
          lambda r: f"{get(r, 'cpu', 'logical_cores')} / {get(r, 'cpu', 'physical_cores') or '--'}"),
         ("Caches (per core)", lambda r: _caches(r.machine.get("cpu", {}))),
         ("Memory", lambda r: _bytes(get(r, "memory_bytes"))),
-        ("Transparent huge pages", lambda r: f"{get(r, 'transparent_hugepage', 'enabled')}; "
-                                             f"shmem {get(r, 'transparent_hugepage', 'shmem_enabled')}"),
+        ("Transparent huge pages",
+         lambda r: f"{get(r, 'transparent_hugepage', 'enabled')}; "
+                   f"shmem {get(r, 'transparent_hugepage', 'shmem_enabled')}"),
         ("Operating system, kernel", lambda r: f"{get(r, 'os')}, {get(r, 'kernel')}"),
         ("Compiler", lambda r: get(r, "compiler")),
         ("Compiler flags", flags),
@@ -228,6 +230,10 @@ def claims(verdict_files):
     return "\n".join(lines) + "\n"
 
 
+TALLY_WORDS = {CONFIRMED: "confirmed", REFUTED: "refuted",
+               CONDITIONAL: "confirmed only under a condition", NOT_MEASURED: "not measurable"}
+
+
 def tally(verdict_files):
     """\\claimtally: a sentence counting the verdicts of each run, for the abstract."""
     data = _read_verdicts(verdict_files)
@@ -237,7 +243,7 @@ def tally(verdict_files):
         for d in data:
             status = d["runs"][i]["status"]
             counts[status] = counts.get(status, 0) + 1
-        parts = [f"{counts[s]} {s}" for s in STATUSES if counts.get(s)]
+        parts = [f"{counts[s]} {TALLY_WORDS[s]}" for s in STATUSES if counts.get(s)]
         sentences.append(f"on {run['cores']} cores, " + ", ".join(parts))
     text = "Of the seed's " + str(len(data)) + " claims, " + "; ".join(sentences) + "."
     return (GENERATED_HEADER.format(script="tables.py", inputs="the verdicts")

@@ -136,7 +136,8 @@ def classify(cases, dims):
         condition = _one_dimension(cases, dim)
         if condition:
             return CONDITIONAL, condition
-    for outer in dims:
+    categorical = [d for d in dims if not pd.api.types.is_numeric_dtype(cases[d])]
+    for outer in categorical + [d for d in dims if d not in categorical]:
         for inner in dims:
             if inner == outer:
                 continue

@@ -10,7 +10,7 @@ import sys
 
 from analysis.claims import CLAIMS_BY_ID, claim as find_claim
 from analysis.runs import InputError, load_runs
-from analysis.texout import GENERATED_HEADER, escape, write_atomic, write_json
+from analysis.texout import GENERATED_HEADER, write_atomic, write_json
 from analysis.verdict import CONDITIONAL, CONFIRMED, NOT_MEASURED, REFUTED
 
 MARK = {CONFIRMED: r"\verdictconfirmed", REFUTED: r"\verdictrefuted",
@@ -43,7 +43,10 @@ def to_tex(claim, decided):
     lines.append(rf"\begin{{claimbox}}{{{claim.id}}}")
     lines.append(rf"\claimquote{{{claim.quote}}}")
     lines.append(rf"\claimrule{{{claim.rule}}}")
-    for run, verdict in decided:
+    if claim.decide is None:  # the same words for every run
+        verdict = decided[0][1]
+        lines.append(rf"\claimverdict{{all runs}}{{{MARK[verdict.status]}}}{{{verdict.summary}}}")
+    for run, verdict in decided if claim.decide is not None else ():
         label = f"{run.cores} cores" + (r" \synthetictag" if run.synthetic else "")
         lines.append(rf"\claimverdict{{{label}}}{{{MARK[verdict.status]}}}{{{verdict.summary}}}")
     statuses = {v.status for _, v in decided}

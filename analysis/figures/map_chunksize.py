@@ -35,9 +35,9 @@ def draw(runs):
                        label="10 % above the best")
             style.log2_axis(ax, "x", rows["chunksize"].unique())
             style.log10_axis(ax, "y")
-            ax.set_ylabel(f"{variant} map: time / best")
-            ax.text(0.02, 0.95, f"n = $2^{{{int(math.log2(n))}}}$, p = {run.cores}",
-                    transform=ax.transAxes, va="top", fontsize=7)
+            ax.set_ylabel("time / time at best chunksize")
+            what = f"{variant} function, n = $2^{{{log2n}}}$, p = {run.cores}"
+            ax.set_title(f"{style.run_title(run)}\n{what}" if row == 0 else what)
         axes[-1][column].set_xlabel("chunksize (items per task)")
     style.legend_below(fig, axes)
     return fig

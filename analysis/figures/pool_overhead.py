@@ -20,11 +20,10 @@ def draw(runs):
             rows = select(rows, p=p)
             g = rows.groupby("chunksize")["per_task"]
             table = g.median().to_frame("median").assign(q1=g.quantile(0.25), q3=g.quantile(0.75))
-            label = f"{style.backend_style(backend)['label']} (p={int(p)})"
-            style.errorbar(ax, table.index, table, backend, label=label)
+            style.errorbar(ax, table.index, table, backend)
         style.log2_axis(ax, "x", df["chunksize"].dropna().unique())
         style.log10_axis(ax, "y")
         ax.set_xlabel("chunksize (items per message)")
         ax.set_ylabel("time per item (\u00b5s, median, IQR)")
-    style.legend_below(fig, axes, ncol=3)
+    style.legend_below(fig, axes, ncol=4)
     return fig

@@ -1,0 +1,83 @@
+"""The paper's generated files come out of synthetic runs, and the Make rules name exactly the
+inputs of each output."""
+
+import json
+import tempfile
+import unittest
+from pathlib import Path
+
+from analysis import figure, rules, tables, verdicts
+from analysis.claims import CLAIMS
+from analysis.tests.synthetic import write_run
+
+
+class PipelineTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = Path(cls.tmp.name)
+        cls.small = write_run(cls.dir / "raw" / "small", seed=1)
+        cls.big = write_run(cls.dir / "raw" / "big", cores=16, seed=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_every_figure_with_one_and_two_runs(self):
+        for runs in ([self.small], [self.small, self.big]):
+            for name in figure.FIGURES:
+                out = self.dir / f"{name}-{len(runs)}.pdf"
+                with self.subTest(figure=name, runs=len(runs)):
+                    figure.draw(name, runs, out)
+                    self.assertTrue(out.read_bytes().startswith(b"%PDF"))
+
+    def test_verdicts_and_tables(self):
+        runs = ["--run", str(self.small), "--run", str(self.big)]
+        made = []
+        for claim in CLAIMS:
+            tex, js = self.dir / f"{claim.id}.tex", self.dir / f"{claim.id}.json"
+            self.assertEqual(verdicts.main([claim.id, *runs, "--json", str(js), "--tex",
+                                            str(tex)]), 0)
+            text = tex.read_text()
+            self.assertIn(r"\begin{claimbox}", text)
+            self.assertIn(claim.quote, text)
+            data = json.loads(js.read_text())
+            self.assertEqual([r["cores"] for r in data["runs"]], [2, 16])
+            made.append(str(js))
+        for name in tables.TABLES:
+            self.assertEqual(tables.main([name, *runs, "--out", str(self.dir / "t.tex")]), 0)
+        for name in tables.VERDICT_TABLES:
+            args = [a for v in made for a in ("--verdict", v)]
+            self.assertEqual(tables.main([name, *args, "--out", str(self.dir / "t.tex")]), 0)
+        self.assertIn("Of the seed's", (self.dir / "t.tex").read_text())
+        self.assertIn("16 cores", (self.dir / "t.tex").read_text())
+
+    def test_rules_name_each_output_and_its_inputs(self):
+        out = self.dir / "rules.mk"
+        self.assertEqual(rules.main(["--raw", str(self.dir / "raw"), "--run", "small",
+                                     "--key", "k", "--out", str(out)]), 0)
+        text = out.read_text()
+        self.assertIn("RULES_KEY_USED := k", text)
+        pack_rule = text[text.index("figures/pack.pdf:"):].split("\n\n")[0]
+        self.assertIn("$(ROOT)/analysis/figures/pack.py", pack_rule)
+        self.assertIn("$(ROOT)/analysis/stats.py", pack_rule)
+        self.assertIn(f"{self.small}/pack.csv", pack_rule)
+        self.assertIn(f"{self.small}/scan_two_pass.csv", pack_rule)
+        self.assertNotIn("gil_baseline.csv", pack_rule)
+        verdict_rule = text[text.index("verdicts/tree_overhead.tex:"):].split("\n\n")[0]
+        self.assertIn("pool_overhead.csv", verdict_rule)
+        self.assertIn("$(ROOT)/analysis/claims.py", verdict_rule)
+        self.assertIn("GENERATED_FILES :=", text)
+
+    def test_rules_refuse_a_missing_run(self):
+        runs_file = self.dir / "REFERENCE_RUNS"
+        runs_file.write_text("small\nabsent\n")
+        self.assertEqual(rules.main(["--raw", str(self.dir / "raw"), "--runs-file",
+                                     str(runs_file), "--out", str(self.dir / "r.mk")]), 2)
+        runs_file.write_text("a\nb\nc\n")
+        self.assertEqual(rules.main(["--raw", str(self.dir / "raw"), "--runs-file",
+                                     str(runs_file), "--out", str(self.dir / "r.mk")]), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
