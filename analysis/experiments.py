@@ -26,13 +26,13 @@ class Experiment:
 EXPERIMENTS = {e.name: e for e in (
     Experiment("pool_overhead", "Cost of a task"),
     Experiment("gil_baseline", "The GIL and processes", ("switch_us",)),
-    Experiment("map_chunksize", "Map: scheduler overhead and chunk size"),
+    Experiment("map_chunksize", "Map: scheduler overhead and chunk size", ("function",)),
     Experiment("reduce_tree_vs_partitioned", "Reduction: tree vs partitioned"),
     Experiment("scan_two_pass", "Scan: two passes"),
     Experiment("pack", "Pack", ("keep_pct",)),
     Experiment("dot_flop_mop", "Inner product"),
     Experiment("matvec_blas", "Dense matrix-vector product", ("rows", "cols")),
-    Experiment("shared_array_lock", "Shared arrays: locked vs raw", ("contended",)),
+    Experiment("shared_array_lock", "Shared arrays: locked vs raw"),
     Experiment("mapreduce_wordcount", "MapReduce word count"),
 )}
 

@@ -11,7 +11,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from analysis import style  # noqa: F401  (sets the non-interactive backend first)
+from analysis.style import plt  # first: it selects the non-interactive backend
 from analysis.runs import InputError, load_runs
 
 FIGURES = ("pool_overhead", "gil_baseline", "map_chunksize", "reduce_tree_vs_partitioned",
@@ -36,6 +36,7 @@ def draw(name, run_paths, out):
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pdf")
     fig.savefig(tmp, format="pdf")
+    plt.close(fig)
     tmp.replace(out)
 
 

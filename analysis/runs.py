@@ -155,7 +155,10 @@ def load_experiment(run, experiment):
     if others:
         raise InputError(f"{csv_path}: rows of experiment(s) {', '.join(others)} in the file of "
                          f"'{experiment}'")
-    for column in ("n", "p", "chunksize", "repetition", "seconds") + spec.params:
+    numeric_params = tuple(c for c in spec.params
+                           if pd.to_numeric(df[c], errors="coerce").notna().sum()
+                           == df[c].notna().sum())
+    for column in ("n", "p", "chunksize", "repetition", "seconds") + numeric_params:
         if column in ("repetition", "seconds") or df[column].notna().any():
             converted = pd.to_numeric(df[column], errors="coerce")
             bad = df[column].notna() & converted.isna()
@@ -170,7 +173,7 @@ def load_experiment(run, experiment):
         row = int((df["seconds"] <= 0).idxmax())
         raise InputError(f"{csv_path}:{row + 2}: seconds must be positive, not "
                          f"{df['seconds'][row]}")
-    key = list(spec.config_columns) + ["repetition"]
+    key = list(spec.config_columns) + _integer_columns(df, spec) + ["repetition"]
     duplicated = df[key].fillna(-1).duplicated(keep=False)
     if duplicated.any():
         row = int(duplicated.idxmax())
@@ -185,6 +188,22 @@ def load_experiment(run, experiment):
                          f"(run.json): rows of two runs mixed, or the file was edited")
     _check_benchmark_context(run, experiment)
     return df
+
+
+def _integer_columns(df, spec):
+    """Further columns that may name a configuration: an experiment's own integer arguments.
+    Counters (rates, fractions) are not integers and stay out; an integer counter that varies
+    between repetitions only makes the duplicate check weaker, never wrong."""
+    known = set(spec.config_columns) | {"experiment", "repetition", "seconds", "iterations"}
+    columns = []
+    for column in df.columns:
+        if column in known:
+            continue
+        values = pd.to_numeric(df[column], errors="coerce")
+        if values.notna().any() and values.isna().equals(df[column].isna()) and \
+                (values.dropna() % 1 == 0).all():
+            columns.append(column)
+    return columns
 
 
 def _check_benchmark_context(run, experiment):

@@ -124,9 +124,10 @@ def pool_cost(runs):
             if not a.empty:
                 row["apply"] = Spread.of(a["seconds"] / a["n"])
             if not m.empty:
-                p = m["p"].max()
-                m = select(m, p=p)
-                row["p"] = int(p)
+                if m["p"].notna().any():
+                    p = m["p"].max()
+                    m = select(m, p=p)
+                    row["p"] = int(p)
                 for name, cs in (("map1", m["chunksize"].min()), ("mapbig", m["chunksize"].max())):
                     rows = select(m, chunksize=cs)
                     row[name] = Spread.of(rows["seconds"] / rows["n"])
@@ -163,13 +164,15 @@ def scheduler(runs):
     lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llrrr@{}}", r"\toprule",
              r"Run & Pool & n & cost per chunk & fixed cost \\", r"\midrule"]
     for run in runs:
-        df = run.data("map_chunksize")
-        n = df["n"].max()
-        for backend in ("process", "thread"):
-            rows = select(df, variant="cheap", backend=backend, n=n, p=run.cores)
+        df = select(run.data("map_chunksize"), variant="map", function="cheap", p=run.cores)
+        for backend in ("process", "thread", "cpython_process"):
+            rows = select(df, backend=backend)
             if rows.empty:
-                raise LookupError(f"map_chunksize: no cheap map on {backend} at n={n}, "
-                                  f"p={run.cores}")
+                if backend == "cpython_process":
+                    continue
+                raise LookupError(f"map_chunksize: no cheap map on {backend} at p={run.cores}")
+            n = rows["n"].max()
+            rows = select(rows, n=n)
             chunks = np.ceil(n / rows["chunksize"].to_numpy())
             slope, intercept = np.polyfit(chunks, rows["seconds"].to_numpy(), 1)
             lines.append(" & ".join([f"{run.cores} cores", code(backend),

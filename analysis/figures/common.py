@@ -5,15 +5,15 @@ from analysis.stats import select, speedups
 
 
 def speedup_vs(ax, df, reference, measured, x, backend, label=None, linestyle="-"):
-    """Plots the speedup of the rows `measured` over `reference` (both dicts of selectors)
-    against column x, matched on n (and keep_pct etc. when given in reference)."""
+    """Plots the speedup of the rows `measured` over the rows `reference` (dicts of selectors)
+    against column x, each measurement against the reference of the same n. Against anything
+    but n, only the largest n of the measured rows is drawn."""
     rows = select(df, **measured)
     if rows.empty:
         return None
-    ref = select(df, **reference)
-    on = ["n"] if x != "n" else []
-    on += [k for k in ("n",) if k not in on and x != k]
-    table = speedups(rows, ref, on=["n"], keys=sorted({x, "n"}))
+    if x != "n":
+        rows = rows[rows["n"] == rows["n"].max()]
+    table = speedups(rows, select(df, **reference), on=["n"], keys=sorted({x, "n"}))
     table = table.sort_values(x)
     style.errorbar(ax, table[x], table, backend, label=label, linestyle=linestyle)
     return table

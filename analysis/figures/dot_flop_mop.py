@@ -1,6 +1,7 @@
 """Speedup against n at p = cores of the inner product and the reduction on each pool."""
 
 from analysis import style
+from analysis.claims import serial_backend
 from analysis.figures.common import speedup_vs, unity
 
 EXPERIMENTS = ("dot_flop_mop",)
@@ -12,11 +13,11 @@ def draw(runs):
         ax = axes[0][column]
         df = run.data("dot_flop_mop")
         for variant, line in (("dot", "-"), ("reduce", "--")):
-            for backend in ("process", "thread", "openblas"):
+            for backend in ("process", "thread", "openmp", "openblas", "cpython_process"):
                 if backend == "openblas" and variant != "dot":
                     continue
                 label = f"{variant}, {style.backend_style(backend)['label']}"
-                speedup_vs(ax, df, {"variant": variant, "backend": "serial"},
+                speedup_vs(ax, df, {"variant": variant, "backend": serial_backend(backend)},
                            {"variant": variant, "backend": backend, "p": run.cores}, "n",
                            backend, label=label, linestyle=line)
         unity(ax)

@@ -7,7 +7,7 @@ from analysis import style
 from analysis.stats import select
 
 EXPERIMENTS = ("matvec_blas",)
-BACKENDS = ("openblas", "process", "thread", "serial", "numpy", "cpython_process")
+BACKENDS = ("openblas", "process", "thread", "openmp", "serial", "numpy", "cpython_process")
 
 
 def draw(runs):
@@ -25,7 +25,7 @@ def draw(runs):
                 shape = select(df, rows=r, cols=c)
                 blas = select(shape, backend="openblas_serial")["seconds"].median()
                 rows = select(shape, backend=backend)
-                rows = rows[rows["p"] <= run.cores]
+                rows = rows[rows["p"].fillna(1) <= run.cores].fillna({"p": 1})
                 if rows.empty or np.isnan(blas):
                     continue
                 p_best = rows.groupby("p")["seconds"].median().idxmin()

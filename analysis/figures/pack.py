@@ -3,11 +3,13 @@ the two-pass scan's speedup (experiment scan_two_pass) for comparison. Bottom: s
 largest n against the fraction of elements kept."""
 
 from analysis import style
+from analysis.claims import serial_backend
 from analysis.figures.common import speedup_vs, unity
 from analysis.stats import select, speedups
 
 EXPERIMENTS = ("pack", "scan_two_pass")
-CURVES = (("pack", "process"), ("pack", "thread"), ("copy_if", "stdpar"))
+CURVES = (("scan_pack", "process"), ("scan_pack", "thread"), ("copy_if", "stdpar"),
+          ("scan_pack", "cpython_process"))
 
 
 def _middle_keep(keeps):
@@ -23,7 +25,7 @@ def draw(runs):
         rows = select(df, keep_pct=keep)
         for variant, backend in CURVES:
             label = f"{variant}, {style.backend_style(backend)['label']}"
-            speedup_vs(ax, rows, {"variant": "serial", "backend": "serial"},
+            speedup_vs(ax, rows, {"variant": "serial", "backend": serial_backend(backend)},
                        {"variant": variant, "backend": backend, "p": run.cores}, "n", backend,
                        label=label)
         scan = run.data("scan_two_pass")
@@ -39,11 +41,11 @@ def draw(runs):
 
         ax = axes[1][column]
         n = df["n"].max()
-        for variant, backend in CURVES:
+        for variant, backend in CURVES[:3]:
             measured = select(df, variant=variant, backend=backend, n=n, p=run.cores)
             if measured.empty:
                 continue
-            reference = select(df, variant="serial", backend="serial", n=n)
+            reference = select(df, variant="serial", backend=serial_backend(backend), n=n)
             table = speedups(measured, reference, on=["keep_pct"], keys=["keep_pct"])
             style.errorbar(ax, table["keep_pct"], table, backend,
                            label=f"{variant}, {style.backend_style(backend)['label']}")

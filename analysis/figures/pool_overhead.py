@@ -16,8 +16,8 @@ def draw(runs):
             rows = select(df, backend=backend)
             if rows.empty:
                 continue
-            p = rows["p"].max()
-            rows = select(rows, p=p)
+            if rows["p"].notna().any():  # the pools: their largest p
+                rows = select(rows, p=rows["p"].max())
             g = rows.groupby("chunksize")["per_task"]
             table = g.median().to_frame("median").assign(q1=g.quantile(0.25), q3=g.quantile(0.75))
             style.errorbar(ax, table.index, table, backend)

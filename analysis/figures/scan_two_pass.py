@@ -13,8 +13,8 @@ CURVES = (  # variant, backend, serial variant, line style
     ("reduce_then_scan", "process", "serial", "-."),
     ("reduce_then_scan", "thread", "serial", "-."),
     ("two_pass", "tbb", "serial", "-"), ("two_pass", "stdpar", "serial", "-"),
-    ("partitioned", "process", "reduce_serial", ":"),
-    ("partitioned", "thread", "reduce_serial", ":"),
+    ("partitioned", "process", "serial_reduce", ":"),
+    ("partitioned", "thread", "serial_reduce", ":"),
 )
 NAMES = {"two_pass": "two-pass scan", "reduce_then_scan": "reduce-then-scan",
          "partitioned": "partitioned reduce"}

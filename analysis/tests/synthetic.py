@@ -20,6 +20,7 @@ import numpy as np
 from analysis.experiments import EXPERIMENTS, FIXED_COLUMNS
 
 REPETITIONS = {"quick": 3, "full": 9}
+SERIAL_BACKENDS = ("serial", "cpython_serial", "openblas_serial")
 
 
 def worker_counts(cores):
@@ -52,6 +53,8 @@ class Model:
 
     def add(self, experiment, variant, backend, seconds, n=None, p=None, chunksize=None,
             **extra):
+        if backend in SERIAL_BACKENDS:
+            p = None  # serial benchmarks have no worker count, as in the real runs
         factor = self.slowdown.get((experiment, variant, backend), 1.0)
         for repetition in range(self.reps):
             noisy = seconds * factor * math.exp(self.rng.normal(0, self.noise))
@@ -88,35 +91,42 @@ class Model:
         n = 1 << (24 if self.quick else 27)
         t1 = n * 0.6e-9
         self.add(e, "loop", "serial", t1, n=n, p=1)
-        py_n = 1 << (18 if self.quick else 21)
-        py1 = py_n * 60e-9
-        self.add(e, "loop", "cpython_serial", py1, n=py_n, p=1)
         for p in worker_counts(self.cores):
             self.add(e, "loop", "thread", t1 / self.par(p) + 20e-6, n=n, p=p)
             self.add(e, "loop", "process", t1 / self.par(p) + 40e-6, n=n, p=p)
             self.add(e, "loop", "gil_thread", t1 * (1.0 if p == 1 else 1.15), n=n, p=p,
                      switch_us=5000)
-            self.add(e, "loop", "cpython_thread", py1 * (1.0 if p == 1 else 1.2), n=py_n, p=p)
-            self.add(e, "loop", "cpython_process", py1 / self.par(p) + 20e-3, n=py_n, p=p)
+        for py_n in self.sizes((20,), (20, 22)):
+            py1 = py_n * 60e-9
+            self.add(e, "loop", "cpython_serial", py1, n=py_n)
+            for p in worker_counts(self.cores):
+                self.add(e, "loop", "cpython_thread", py1 * (1.0 if p == 1 else 1.2), n=py_n,
+                         p=p)
+                self.add(e, "loop", "cpython_process", py1 / self.par(p) + 20e-3, n=py_n, p=p)
 
     def map_chunksize(self):
         e = "map_chunksize"
-        per_chunk = {"thread": 2e-6, "process": 5e-6}
+        per_chunk = {"thread": 2e-6, "process": 5e-6, "cpython_process": 60e-6}
         work = {"cheap": 2e-9, "expensive": 2e-6}
         for n in self.sizes((12, 16), (12, 16, 20)):
             log_n = int(math.log2(n))
-            for variant, w in work.items():
-                self.add(e, variant, "serial", n * w, n=n, p=1)
+            for function, w in work.items():
+                self.add(e, "map", "serial", n * w, n=n, function=function)
+                if n <= 1 << 14:
+                    self.add(e, "map", "cpython_serial", n * w * 50, n=n, function=function)
                 for p in worker_counts(self.cores):
                     chunks = sorted({1 << k for k in range(0, log_n + 1, 2)} | {
                         log_n, int(math.isqrt(n)), max(1, n // (4 * p)), max(1, n // p)})
                     for backend, c in per_chunk.items():
+                        if backend.startswith("cpython") and n > 1 << 14:
+                            continue
+                        item = w * (50 if backend.startswith("cpython") else 1)
                         for cs in chunks:
                             count = math.ceil(n / cs)
-                            busy = (n * w + count * c) / self.par(p)
-                            tail = min(cs, n) * w * (1 - 1 / self.par(p))  # the last chunk
-                            self.add(e, variant, backend, busy + tail + 10e-6, n=n, p=p,
-                                     chunksize=cs)
+                            busy = (n * item + count * c) / self.par(p)
+                            tail = min(cs, n) * item * (1 - 1 / self.par(p))  # the last chunk
+                            self.add(e, "map", backend, busy + tail + 10e-6, n=n, p=p,
+                                     chunksize=cs, function=function)
 
     def reduce_tree_vs_partitioned(self):
         e = "reduce_tree_vs_partitioned"
@@ -136,7 +146,8 @@ class Model:
                 self.add(e, "partitioned", "openmp", n * 0.15e-9 / self.bandwidth_par(p) + 2e-6,
                          n=n, p=p)
                 if n <= 1 << 14:
-                    self.add(e, "tree", "cpython_process", n * 90e-6 / self.par(p), n=n, p=p)
+                    self.add(e, "tree", "cpython_process", n * 90e-6 / self.par(p), n=n, p=p,
+                             chunksize=1)
                     self.add(e, "partitioned", "cpython_process",
                              n * 40e-9 + 300e-6 * p, n=n, p=p)
 
@@ -144,7 +155,7 @@ class Model:
         e = "scan_two_pass"
         for n in self.sizes((16, 20, 22), (16, 18, 20, 22, 24, 25)):
             self.add(e, "serial", "serial", n * 0.5e-9, n=n, p=1)
-            self.add(e, "reduce_serial", "serial", n * 0.15e-9, n=n, p=1)
+            self.add(e, "serial_reduce", "serial", n * 0.15e-9, n=n, p=1)
             for p in worker_counts(self.cores):
                 bw = self.bandwidth_par(p)
                 for backend, over in (("process", 15e-6), ("thread", 6e-6)):
@@ -165,8 +176,8 @@ class Model:
                 for p in worker_counts(self.cores):
                     bw = self.bandwidth_par(p)
                     for backend, over in (("process", 15e-6), ("thread", 6e-6)):
-                        self.add(e, "pack", backend, n * 0.7e-9 / bw + over * p, n=n, p=p,
-                                 keep_pct=keep)
+                        self.add(e, "scan_pack", backend, n * 0.7e-9 / bw + over * p, n=n,
+                                 p=p, keep_pct=keep)
                     self.add(e, "copy_if", "stdpar", n * (0.9e-9 + mispredict) / bw + 5e-6,
                              n=n, p=p, keep_pct=keep)
 
@@ -182,6 +193,8 @@ class Model:
                     self.add(e, "dot", backend, n * 0.3e-9 / (bw * 1.05) + over * p, n=n, p=p)
                     self.add(e, "reduce", backend, n * 0.15e-9 / bw + over * p, n=n, p=p)
                 self.add(e, "dot", "openblas", n * 0.29e-9 / bw + 4e-6, n=n, p=p)
+                self.add(e, "dot", "openmp", n * 0.28e-9 / bw + 2e-6, n=n, p=p)
+                self.add(e, "reduce", "openmp", n * 0.14e-9 / bw + 2e-6, n=n, p=p)
 
     def matvec_blas(self):
         e = "matvec_blas"
@@ -197,31 +210,46 @@ class Model:
                 bw = self.bandwidth_par(p)
                 self.add(e, "matvec", "openblas", blas / bw + 3e-6, n=n, p=p, rows=rows,
                          cols=cols)
-                for backend, over in (("process", 15e-6), ("thread", 6e-6)):
+                for backend, over in (("process", 15e-6), ("thread", 6e-6), ("openmp", 3e-6)):
                     self.add(e, "matvec", backend, n * 0.3e-9 / bw + over * p, n=n, p=p,
                              rows=rows, cols=cols)
 
     def shared_array_lock(self):
         e = "shared_array_lock"
-        n = 1 << (16 if self.quick else 20)
-        for contended in (0, 1):
-            for p in worker_counts(self.cores):
-                raw = n * (1e-9 if not contended else 3e-9) / self.par(p)
-                locked = n * (20e-9 / self.par(p) if not contended else 40e-9 * self.par(p))
-                self.add(e, "raw", "process", raw + 10e-6, n=n, p=p, contended=contended)
-                self.add(e, "locked", "process", locked + 10e-6, n=n, p=p, contended=contended)
+        # Seconds per increment by access: (uncontended, contended per extra worker).
+        cost = {"raw": (1e-9, 2e-9), "atomic": (4e-9, 15e-9), "locked": (20e-9, 40e-9),
+                "locked_access": (40e-9, 80e-9), "locked_block": (1.2e-9, 0.5e-9)}
+        lost = {"raw": 0.3, "locked_access": 0.1}
+        for n in self.sizes((16,), (16, 20)):
+            for pattern in ("disjoint", "interleaved", "same"):
+                for access, (base, contention) in cost.items():
+                    variant = f"{access}_{pattern}"
+                    self.add(e, variant, "serial", n * base, n=n, lost_fraction=0.0)
+                    for p in worker_counts(self.cores):
+                        q = self.par(p)
+                        shared = pattern != "disjoint" or access.startswith("locked")
+                        per = base + (contention * (q - 1) if shared else 0)
+                        loses = lost.get(access, 0.0) if pattern == "same" and q > 1 else 0.0
+                        for backend, scale in (("process", 1.0), ("thread", 1.0),
+                                               ("cpython_process", 30.0)):
+                            if backend.startswith("cpython") and (access == "atomic" or
+                                                                  n > 1 << 16):
+                                continue
+                            self.add(e, variant, backend, n * per * scale / q + 20e-6, n=n,
+                                     p=p, lost_fraction=loses)
 
     def mapreduce_wordcount(self):
         e = "mapreduce_wordcount"
         n = 4_400_000 * (1 if self.quick else 8)
-        self.add(e, "wordcount", "serial", n * 6e-9, n=n, p=1)
-        self.add(e, "wordcount", "cpython_serial", n * 120e-9, n=n, p=1)
+        copies = 1 if self.quick else 8
+        self.add(e, "wordcount", "serial", n * 6e-9, n=n, copies=copies)
+        self.add(e, "wordcount", "cpython_serial", n * 120e-9, n=n, copies=copies)
         for p in worker_counts(self.cores):
             for backend, over in (("process", 2e-3), ("thread", 1e-3)):
                 self.add(e, "wordcount", backend, n * 6e-9 / self.par(p) * 1.05 + over, n=n,
-                         p=p)
+                         p=p, copies=copies)
             self.add(e, "wordcount", "cpython_process",
-                     n * 120e-9 / self.par(p) + n * 10e-9 + 30e-3, n=n, p=p)
+                     n * 120e-9 / self.par(p) + n * 10e-9 + 30e-3, n=n, p=p, copies=copies)
 
 
 def write_run(out_dir, cores=2, profile="quick", seed=1, noise=0.05, slowdown=None,

@@ -70,16 +70,17 @@ class ClaimsTest(unittest.TestCase):
         self.assertEqual(self.verdict("scan_half").status, REFUTED)
 
     def test_blas_claim_refuted_when_the_pools_win_everywhere(self):
-        fast = {("matvec_blas", "matvec", b): 0.01 for b in ("process", "thread",
-                                                              "cpython_process")}
+        parallel = ("process", "thread", "openmp", "cpython_process")
+        fast = {("matvec_blas", "matvec", b): 0.01 for b in parallel}
         self.assertEqual(self.verdict("blas_wins", fast).status, REFUTED)
-        slow = {("matvec_blas", "matvec", b): 100.0 for b in ("process", "thread",
-                                                               "cpython_process")}
+        slow = {("matvec_blas", "matvec", b): 100.0 for b in parallel}
         self.assertEqual(self.verdict("blas_wins", slow).status, CONFIRMED)
 
     def test_locked_writes_refuted_when_the_lock_is_free(self):
         self.assertEqual(self.verdict("locked_costs_more").status, CONFIRMED)
-        free = {("shared_array_lock", "locked", "process"): 0.02}
+        free = {("shared_array_lock", f"locked_{pattern}", backend): 0.001
+                for pattern in ("disjoint", "interleaved", "same")
+                for backend in ("process", "thread", "cpython_process")}
         self.assertEqual(self.verdict("locked_costs_more", free).status, REFUTED)
 
     def test_partitioned_reduce_condition_is_a_size(self):

@@ -176,7 +176,7 @@ class ScriptsRefuseBadInputTest(unittest.TestCase):
                                                 str(self.dir / "v.tex")])
         self.assertEqual(status, 2)
         self.assertRegex(err, r"gil_baseline\.csv: claim gil_processes: gil_baseline: no "
-                              r"measurement with backend=cpython_thread, p=2")
+                              r"measurement with backend=cpython_thread, n=1048576, p=2")
 
     def test_table(self):
         status, err = self.call(tables.main, ["pool_cost", "--run", str(self.run), "--out",
