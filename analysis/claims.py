@@ -84,7 +84,11 @@ def _evidence(cases, columns):
 
 
 def _status_text(status, condition):
-    return "" if condition is None else f" It holds only for {condition}."
+    if condition is None:
+        return ""
+    if condition.startswith("in "):  # a list of cases, not a condition
+        return f" It holds {condition}."
+    return f" It holds only for {condition}."
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ class Experiment:
 
 EXPERIMENTS = {e.name: e for e in (
     Experiment("pool_overhead", "Cost of a task"),
-    Experiment("gil_baseline", "The GIL and processes", ("switch_us",)),
+    Experiment("gil_baseline", "The GIL and processes"),
     Experiment("map_chunksize", "Map: scheduler overhead and chunk size", ("function",)),
     Experiment("reduce_tree_vs_partitioned", "Reduction: tree vs partitioned"),
     Experiment("scan_two_pass", "Scan: two passes"),

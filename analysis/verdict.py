@@ -156,7 +156,10 @@ def classify(cases, dims):
                 if parts:
                     return CONDITIONAL, "; ".join(parts)
     holding = cases[cases["holds"]]
+    failing = cases[~cases["holds"]]
+    shown, word = (holding, "in") if len(holding) <= len(failing) else (failing, "not in")
     listed = ["(" + ", ".join(value_text(d, row[d]) for d in dims) + ")"
-              for _, row in holding.head(6).iterrows()]
-    more = f" and {len(holding) - 6} more" if len(holding) > 6 else ""
-    return CONDITIONAL, (f"{len(holding)} of {len(cases)} cases: " + "; ".join(listed) + more)
+              for _, row in shown.head(6).iterrows()]
+    more = f" and {len(shown) - 6} more" if len(shown) > 6 else ""
+    return CONDITIONAL, (f"in {len(holding)} of {len(cases)} cases, {word} "
+                         + "; ".join(listed) + more)

@@ -76,7 +76,7 @@ class ClassifyTest(unittest.TestCase):
         cases = self.cases([True, False, True, False], a=[1, 1, 2, 2], b=[1, 1, 2, 2])
         status, condition = classify(cases, ["a", "b"])
         self.assertEqual(status, CONDITIONAL)
-        self.assertTrue(condition.startswith("2 of 4 cases"), condition)
+        self.assertTrue(condition.startswith("in 2 of 4 cases, in ("), condition)
 
     def test_number_formats(self):
         self.assertEqual(number(1.2345), "1.23")
