@@ -126,7 +126,8 @@ struct Failure {
     return task(error.type_name(), error.message());
   }
   static Failure worker_died(pid_t pid, int wait_status) {
-    Failure failure{Kind::kWorkerDied};
+    Failure failure;
+    failure.kind = Kind::kWorkerDied;
     failure.pid = pid;
     failure.wait_status = wait_status;
     return failure;
@@ -134,7 +135,11 @@ struct Failure {
   static Failure too_large(std::string message) {
     return Failure{Kind::kTooLarge, {}, std::move(message)};
   }
-  static Failure terminated() { return Failure{Kind::kTerminated}; }
+  static Failure terminated() {
+    Failure failure;
+    failure.kind = Kind::kTerminated;
+    return failure;
+  }
 
   [[noreturn]] void raise() const;
 };

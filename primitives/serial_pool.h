@@ -27,7 +27,9 @@ namespace procpar {
 
 class SerialPool {
  public:
-  explicit SerialPool(std::size_t workers = 1) : workers_(workers == 0 ? 1 : workers) {}
+  explicit SerialPool(std::size_t workers = 1) : workers_(workers) {
+    if (workers == 0) throw std::invalid_argument("SerialPool: the number of workers must be at least 1");
+  }
   SerialPool(const SerialPool&) = delete;
   SerialPool& operator=(const SerialPool&) = delete;
 

@@ -32,5 +32,7 @@ TEST(SerialPool, RunsEveryTaskInlineInOrder) {
 
 TEST(SerialPool, DefaultsToOneWorker) { EXPECT_EQ(SerialPool().workers(), 1u); }
 
+TEST(SerialPool, ZeroWorkersIsRefused) { EXPECT_THROW(SerialPool(0), std::invalid_argument); }
+
 }  // namespace
 }  // namespace procpar

@@ -52,6 +52,10 @@ class ByteWriter {
   ByteWriter() = default;
   ByteWriter(const ByteWriter&) = delete;
   ByteWriter& operator=(const ByteWriter&) = delete;
+  ByteWriter(ByteWriter&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)) {}
   ~ByteWriter() { std::free(data_); }
 
   // Appends `n` uninitialised bytes and returns where they start.

@@ -7,7 +7,7 @@
 namespace procpar {
 
 ThreadPool::ThreadPool(std::size_t workers) {
-  if (workers == 0) workers = 1;
+  if (workers == 0) throw std::invalid_argument("ThreadPool: the number of workers must be at least 1");
   threads_.reserve(workers);
   for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
 }

@@ -87,11 +87,7 @@ TEST(ThreadPool, DestructorWithQueuedWorkDoesNotHang) {
   }
 }
 
-TEST(ThreadPool, ZeroWorkersMeansOne) {
-  ThreadPool pool(0);
-  EXPECT_EQ(pool.workers(), 1u);
-  EXPECT_EQ(pool.apply([](int x) { return x + 1; }, 1), 2);
-}
+TEST(ThreadPool, ZeroWorkersIsRefused) { EXPECT_THROW(ThreadPool(0), std::invalid_argument); }
 
 }  // namespace
 }  // namespace procpar
