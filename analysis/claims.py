@@ -646,10 +646,11 @@ CLAIMS = (  # in the order of the paper's sections
           "waits that cannot be resolved.",
           "A property of the design, not of timings.", ("mapreduce_wordcount",),
           "mapreduce_wordcount", None,
-          "No timing decides this. The driver only waits for whole map or reduce phases "
-          "submitted by the caller, so no worker waits for another; the library's tests run "
-          "iterative jobs and jobs whose workers die, under a watchdog that fails rather than "
-          "hangs."),
+          "No timing decides this. The driver waits only for whole map or reduce phases "
+          "that the caller submits, and a task never waits for another task, so there is no "
+          "cycle of waits (primitives/mapreduce.h); the library's tests run an iterative job "
+          "(k-means) to convergence on every pool. A worker that dies fails its task with an "
+          "error instead of hanging the job (the process pool's contract, docs/design.md)."),
     Claim("locked_costs_more", "shared", "Locked Array writes cost more than RawArray writes",
           "Compare the performance of a multiprocessing.Array and multiprocessing.RawArray.",
           f"An increment under the array's lock costs more than an unlocked one: the ratio's "
