@@ -62,16 +62,27 @@ inline void futex_wake(std::atomic<std::uint32_t>& word, int count = INT_MAX) {
           nullptr, 0);
 }
 
-// Spins until `done()` or until `budget` has passed. Returns done()'s last value.
+// Spins until `done()` or until it has spun for `budget`. Only time spent on a CPU counts: a
+// gap between two looks at the clock longer than kDescheduled means the thread was preempted
+// (common when the machine is oversubscribed), and a waiter that was preempted has not yet
+// waited in the sense that matters, so that gap is not charged to the budget. Returns done()'s
+// last value.
+inline constexpr std::chrono::microseconds kDescheduled{10};
+
 template <class Done>
 bool spin_until(Done&& done, std::chrono::nanoseconds budget) {
-  const auto until = Clock::now() + budget;
+  auto last = Clock::now();
+  Clock::duration spun{0};
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       if (done()) return true;
       cpu_relax();
     }
-    if (Clock::now() >= until) return done();
+    const auto now = Clock::now();
+    const auto step = now - last;
+    last = now;
+    if (step < kDescheduled) spun += step;
+    if (spun >= budget) return done();
   }
 }
 
