@@ -125,7 +125,8 @@ def pool_cost(runs):
                 row["apply"] = Spread.of(a["seconds"] / a["n"])
             if not m.empty:
                 if m["p"].notna().any():
-                    p = m["p"].max()
+                    ps = set(m["p"].dropna())
+                    p = run.cores if run.cores in ps else max(ps)
                     m = select(m, p=p)
                     row["p"] = int(p)
                 for name, cs in (("map1", m["chunksize"].min()), ("mapbig", m["chunksize"].max())):

@@ -16,8 +16,9 @@ def draw(runs):
             rows = select(df, backend=backend)
             if rows.empty:
                 continue
-            if rows["p"].notna().any():  # the pools: their largest p
-                rows = select(rows, p=rows["p"].max())
+            if rows["p"].notna().any():  # the pools: p = cores, else their largest p
+                ps = set(rows["p"].dropna())
+                rows = select(rows, p=run.cores if run.cores in ps else max(ps))
             g = rows.groupby("chunksize")["per_task"]
             table = g.median().to_frame("median").assign(q1=g.quantile(0.25), q3=g.quantile(0.75))
             style.errorbar(ax, table.index, table, backend)
