@@ -239,9 +239,8 @@ void BM_Pool(benchmark::State& state, Access access, Pattern pattern) {
   report(state, access, work, calls);
 }
 
-// The sizes of the CPython reference (quick: the larger one only). An increment costs about a
-// nanosecond raw and tens with the lock, so at 2^12 the pool's dispatch shows, at 2^16 it is
-// amortised.
+// An increment costs about a nanosecond raw and tens with the lock, so at 2^12 the pool's
+// dispatch shows, at 2^16 (a size of the CPython reference too) it is amortised.
 std::vector<std::int64_t> sizes() {
   return is_quick() ? powers_of_two(16, 16) : powers_of_two(12, 16, 4);
 }
