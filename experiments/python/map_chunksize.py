@@ -1,69 +1,74 @@
 """CPython reference of experiment map_chunksize: the overhead of multiprocessing.Pool's
 dynamic scheduler and the seed's chunk-size question ("log(N) provides a good chunk size").
 
-pool.map of a cheap function (one multiplication) and of an expensive one (a loop of about
-50 us) over N integers, at chunksizes 1, 2, 4, ... up to log2 N, then log2 N, sqrt N, N/(4p)
-(Python's default) and N/p; and the built-in map in the caller for reference.
-Variant map; backends cpython_process (column chunksize) and cpython_serial; column function
-(cheap or expensive).
+pool.map over n random floats in [0, 1) of the C++ binary's two functions:
+- map_cheap: 1.5 x + 0.25;
+- map_expensive: a dependent chain of 1 + floor(2047 x) steps y = 0.9999 y + 0.0001 (uneven
+  work, about a thousand steps on average),
+at the binary's chunksizes: 1, 2, 4, ... up to n/p, and the seed's candidates ceil(log2 n),
+round(sqrt n), ceil(n/(4p)) (Python's default) and ceil(n/p), leaving out those that would make
+more than MAX_TASKS tasks per call. Backends cpython_process (pool.map; column tasks: tasks
+per call) and cpython_serial (the built-in map in the caller).
 """
 
 import math
 import multiprocessing
+import random
 
 import common
 
-EXPENSIVE_STEPS = 1000
+MAX_TASKS = 1 << 13  # a CPython pool task costs tens of microseconds
 
 
 def cheap(x):
-    return x * x
+    return 1.5 * x + 0.25
 
 
 def expensive(x):
-    total = x
-    for i in range(EXPENSIVE_STEPS):
-        total = (total * 31 + i) & 0xFFFFFFFF
-    return total
+    y = x
+    for _ in range(1 + int(x * 2047)):
+        y = y * 0.9999 + 0.0001
+    return y
 
 
-FUNCTIONS = {"cheap": cheap, "expensive": expensive}
+FUNCTIONS = {"map_cheap": cheap, "map_expensive": expensive}
 
 
 def chunksizes(n, p):
-    """1, 2, 4, ... up to log2 N, then log2 N, sqrt N, N/(4p), N/p: the seed's candidates."""
-    log_n = max(1, int(math.log2(n)))
-    sizes = {1 << e for e in range(log_n.bit_length()) if 1 << e <= log_n}
-    sizes |= {log_n, math.isqrt(n), max(1, n // (4 * p)), max(1, n // p)}
-    return sorted(sizes)
+    """The C++ binary's chunksizes for n items on p workers."""
+    sizes = set()
+    c = 1
+    while c <= n // p:
+        sizes.add(c)
+        c *= 2
+    sizes |= {math.ceil(math.log2(n)), round(math.sqrt(n)), -(-n // (4 * p)), -(-n // p)}
+    return sorted(c for c in sizes if -(-n // c) <= MAX_TASKS)
 
 
 def main():
     args = common.parse_args(__doc__)
     table = common.Table("map_chunksize", args)
-    if table.quick:
-        sizes = {"cheap": [1 << 12], "expensive": [1 << 10]}
-    else:
-        sizes = {"cheap": [1 << 12, 1 << 14], "expensive": [1 << 10, 1 << 12]}
-    items = {n: list(range(n)) for ns in sizes.values() for n in ns}
+    # Full: the binary's quick sizes.
+    sizes = ({"map_cheap": 10_000, "map_expensive": 1_000} if table.quick
+             else {"map_cheap": 100_000, "map_expensive": 5_000})
+    rng = random.Random(20130504)
+    items = {variant: [rng.random() for _ in range(n)] for variant, n in sizes.items()}
+    expected = {variant: list(map(FUNCTIONS[variant], items[variant])) for variant in sizes}
 
-    def check(name, n):
-        expected = list(map(FUNCTIONS[name], items[n]))
-        return lambda out: common.require(out == expected, f"{name} n={n}: wrong results")
+    def check(variant):
+        return lambda out: common.require(out == expected[variant], f"{variant}: wrong results")
 
-    for name, ns in sizes.items():
-        for n in ns:
-            table.measure(lambda: list(map(FUNCTIONS[name], items[n])), variant="map",
-                          backend="cpython_serial", n=n, function=name, check=check(name, n))
+    for variant, n in sizes.items():
+        table.measure(lambda: list(map(FUNCTIONS[variant], items[variant])), variant=variant,
+                      backend="cpython_serial", n=n, check=check(variant))
     for p in common.worker_counts():
         with multiprocessing.Pool(p) as pool:
-            for name, ns in sizes.items():
-                for n in ns:
-                    for chunksize in chunksizes(n, p):
-                        table.measure(
-                            lambda: pool.map(FUNCTIONS[name], items[n], chunksize=chunksize),
-                            variant="map", backend="cpython_process", n=n, p=p,
-                            chunksize=chunksize, function=name, check=check(name, n))
+            for variant, n in sizes.items():
+                for chunksize in chunksizes(n, p):
+                    table.measure(
+                        lambda: pool.map(FUNCTIONS[variant], items[variant], chunksize=chunksize),
+                        variant=variant, backend="cpython_process", n=n, p=p,
+                        chunksize=chunksize, tasks=-(-n // chunksize), check=check(variant))
     table.write()
 
 
