@@ -1,10 +1,10 @@
 """CPython reference of experiment pack: the seed's scan-based pack on multiprocessing.Pool.
 
-- pack (the seed's scan-based pack): cut the list into p parts; each worker flags its
+- scan_pack (the seed's): cut the list into p parts; each worker flags its
   elements, scans the flags (the primitive scan) to find each kept element's index in the
   part's output, and writes the part's output; the caller concatenates the parts in order,
   which puts each at its offset, so no second pass propagates offsets.
-- copy_if: a list comprehension in the caller (the serial filter).
+- serial: a list comprehension in the caller.
 
 Data: n random floats in [0, 1); an element is kept if it is below keep_pct / 100.
 Backends cpython_serial and cpython_process; column keep_pct.
@@ -52,7 +52,7 @@ def main():
 
     for n in sizes:
         for keep_pct in keep_pcts:
-            table.measure(lambda: [x for x in data[n] if x < keep_pct / 100], variant="copy_if",
+            table.measure(lambda: [x for x in data[n] if x < keep_pct / 100], variant="serial",
                           backend="cpython_serial", n=n, keep_pct=keep_pct,
                           check=check(n, keep_pct))
     for p in common.worker_counts():
@@ -60,7 +60,7 @@ def main():
             for n in sizes:
                 for keep_pct in keep_pcts:
                     table.measure(lambda: scan_pack(pool, data[n], keep_pct / 100, p),
-                                  variant="pack", backend="cpython_process", n=n, p=p,
+                                  variant="scan_pack", backend="cpython_process", n=n, p=p,
                                   keep_pct=keep_pct, check=check(n, keep_pct))
     table.write()
 

@@ -121,6 +121,10 @@ class ParseNameTest(unittest.TestCase):
         self.assertEqual(runner.parse_name("lock/shared/n:8/real_time/threads:4"),
                          ("lock", "shared", {"n": 8, "threads": 4}))
 
+    def test_text_valued_argument(self):
+        self.assertEqual(runner.parse_name("map/process/function:cheap/n:8/real_time"),
+                         ("map", "process", {"function": "cheap", "n": 8}))
+
     def test_name_without_arguments(self):
         self.assertEqual(runner.parse_name("serial/serial"), ("serial", "serial", {}))
 
