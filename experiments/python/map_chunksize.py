@@ -17,7 +17,8 @@ import random
 
 import common
 
-MAX_TASKS = 1 << 13  # a CPython pool task costs tens of microseconds
+# A CPython pool task costs tens of microseconds: calls of more tasks than this are left out.
+MAX_TASKS = {"quick": 1 << 11, "full": 1 << 13}
 
 
 def cheap(x):
@@ -34,15 +35,16 @@ def expensive(x):
 FUNCTIONS = {"cheap": cheap, "expensive": expensive}
 
 
-def chunksizes(n, p):
-    """The chunksizes swept for n items on p workers (docs/experiments.md)."""
+def chunksizes(n, p, max_tasks):
+    """The chunksizes swept for n items on p workers (docs/experiments.md), those that make at
+    most `max_tasks` tasks."""
     sizes = set()
     c = 1
     while c <= n // p:
         sizes.add(c)
         c *= 2
     sizes |= {int(math.log2(n)), round(math.sqrt(n)), -(-n // (4 * p)), -(-n // p)}
-    return sorted(c for c in sizes if -(-n // c) <= MAX_TASKS)
+    return sorted(c for c in sizes if -(-n // c) <= max_tasks)
 
 
 def main():
@@ -64,7 +66,7 @@ def main():
     for p in common.worker_counts():
         with multiprocessing.Pool(p) as pool:
             for name, n in sizes.items():
-                for chunksize in chunksizes(n, p):
+                for chunksize in chunksizes(n, p, MAX_TASKS[args.profile]):
                     table.measure(
                         lambda: pool.map(FUNCTIONS[name], items[name], chunksize=chunksize),
                         variant="map", backend="cpython_process", n=n, p=p,

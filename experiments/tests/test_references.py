@@ -76,10 +76,10 @@ class ReferenceAlgorithmsTest(unittest.TestCase):
 
 class ChunksizesTest(unittest.TestCase):
     def test_powers_of_two_and_the_seeds_candidates_without_too_many_tasks(self):
-        self.assertEqual(map_chunksize.chunksizes(1000, 2),
+        self.assertEqual(map_chunksize.chunksizes(1000, 2, 1 << 13),
                          [1, 2, 4, 8, 9, 16, 32, 64, 125, 128, 256, 500])
-        # 100,000 items: chunks below 13 would make more than MAX_TASKS tasks.
-        self.assertEqual(map_chunksize.chunksizes(100_000, 4),
+        # 100,000 items: chunks below 13 would make more than 2^13 tasks.
+        self.assertEqual(map_chunksize.chunksizes(100_000, 4, 1 << 13),
                          [16, 32, 64, 128, 256, 316, 512, 1024, 2048, 4096, 6250, 8192,
                           16384, 25000])
 
