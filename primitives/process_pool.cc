@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -121,12 +122,38 @@ std::string mebibytes(std::size_t bytes) { return std::to_string(bytes >> 20) + 
   throw std::system_error(errno, std::generic_category(), what);
 }
 
+// This process's id, kept current in forked children by an atfork handler, so that a pool can
+// tell cheaply (no system call) whether it is being used by the process that owns it.
+std::atomic<pid_t> current_pid{0};
+
+pid_t this_process() {
+  static const bool registered = [] {
+    current_pid.store(getpid());
+    pthread_atfork(nullptr, nullptr, [] { current_pid.store(getpid()); });
+    return true;
+  }();
+  (void)registered;
+  return current_pid.load(std::memory_order_relaxed);
+}
+
 }  // namespace
 
 class Core final : public async_detail::Driver {
  public:
   explicit Core(std::size_t workers);
   ~Core() override;
+
+  // A pool belongs to the process that created it. In a forked copy (a worker, or a child the
+  // program forked) its lock may be held by a thread that does not exist there, and its
+  // workers are not that process's children: refuse, never deadlock or kill another's workers.
+  bool owned_here() const { return this_process() == parent_pid_; }
+  void check_owner() const {
+    if (!owned_here()) {
+      throw std::logic_error("ProcessPool used in a forked copy of its process (a task, or a "
+                             "child of fork()): a pool can only be used by the process that "
+                             "created it");
+    }
+  }
 
   std::size_t workers() const { return workers_.size(); }
   void submit(std::shared_ptr<Job> job);
@@ -135,8 +162,12 @@ class Core final : public async_detail::Driver {
   void join();
   void terminate();
 
-  void enter() override { header().pollers.fetch_add(1, std::memory_order_seq_cst); }
-  void leave() override { header().pollers.fetch_sub(1, std::memory_order_seq_cst); }
+  void enter() override {
+    if (owned_here()) header().pollers.fetch_add(1, std::memory_order_seq_cst);
+  }
+  void leave() override {
+    if (owned_here()) header().pollers.fetch_sub(1, std::memory_order_seq_cst);
+  }
   void poll(bool must) override;
 
  private:
@@ -242,7 +273,7 @@ Core::Core(std::size_t workers) : layout_(workers), workers_(workers) {
     munmap(base_, layout_.total);
     throw_errno("ProcessPool: eventfd");
   }
-  parent_pid_ = getpid();
+  parent_pid_ = this_process();
   // The pool's own thread forks every worker: PR_SET_PDEATHSIG fires when the thread that
   // forked a child exits, so the forking thread must live exactly as long as the pool.
   service_ = std::thread([this] { service_main(); });
@@ -587,6 +618,7 @@ void Core::fail_everything(const async_detail::Failure& failure) {
 }
 
 void Core::submit(std::shared_ptr<Job> job) {
+  check_owner();
   std::lock_guard lock(mutex_);
   if (!open_) throw PoolClosed();
   outstanding_ += job->chunks();
@@ -595,11 +627,13 @@ void Core::submit(std::shared_ptr<Job> job) {
 }
 
 void Core::check_open() {
+  check_owner();
   std::lock_guard lock(mutex_);
   if (!open_) throw PoolClosed();
 }
 
 void Core::poll(bool must) {
+  if (!owned_here()) return;
   std::unique_lock lock(mutex_, std::defer_lock);
   if (must) {
     lock.lock();
@@ -611,11 +645,13 @@ void Core::poll(bool must) {
 }
 
 void Core::close() {
+  check_owner();
   std::lock_guard lock(mutex_);
   open_ = false;
 }
 
 void Core::terminate() {
+  check_owner();
   {
     std::lock_guard lock(mutex_);
     open_ = false;
@@ -638,6 +674,7 @@ void Core::terminate() {
 }
 
 void Core::join() {
+  check_owner();
   std::unique_lock lock(mutex_);
   if (open_) throw std::logic_error("ProcessPool::join() before close() or terminate()");
   if (joined_) return;
@@ -805,6 +842,7 @@ void core_terminate(Core& core) { core.terminate(); }
 ProcessPool::ProcessPool(std::size_t workers) : core_(process_pool_detail::start_core(workers)) {}
 
 ProcessPool::~ProcessPool() {
+  if (!core_->owned_here()) return;  // a forked copy: the pool and its workers are not ours
   terminate();
   join();
 }

@@ -14,7 +14,9 @@
 // forking a multithreaded program applies to tasks: in a worker only the pool's thread exists,
 // so a task must not rely on a lock that another parent thread may have held at the fork (the
 // C library's malloc and stdio are safe). Replacement workers are forked later, from the
-// parent as it is then.
+// parent as it is then. A pool belongs to the process that created it: a task must not use it,
+// and in a child the program forks, its methods throw std::logic_error (the destructor does
+// nothing there).
 //
 // Channels. Arguments and results are serialised (serialize.h) through a shared-memory channel,
 // one MAP_SHARED anonymous mapping created before the first fork, rather than through pipes: a

@@ -407,6 +407,27 @@ TEST(ProcessPool, ManyCallerThreadsAtOnce) {
   EXPECT_EQ(wrong, std::vector<int>(4, 0));
 }
 
+TEST(ProcessPool, IsRefusedInAForkedChildInsteadOfDeadlocking) {
+  Watchdog watchdog(60);
+  ProcessPool pool(2);
+  EXPECT_EQ(pool.apply(identity, 1), 1);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int code = 1;
+    try {
+      pool.apply(identity, 1);
+    } catch (const std::logic_error& error) {
+      code = std::string(error.what()).find("forked copy") != std::string::npos ? 0 : 2;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  EXPECT_EQ(pool.apply(identity, 5), 5);  // the child touched nothing of the parent's pool
+}
+
 TEST(ProcessPool, ZeroWorkersIsRefused) { EXPECT_THROW(ProcessPool(0), std::invalid_argument); }
 
 }  // namespace
