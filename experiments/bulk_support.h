@@ -1,0 +1,76 @@
+// What the bulk-data experiments (map_chunksize, reduce_tree_vs_partitioned, scan_two_pass,
+// pack) share: pools kept alive across benchmarks, inputs kept across benchmarks of one size,
+// and the peers' thread counts.
+//
+// Pools and inputs are made once and reused because on these machines both are expensive to
+// make (a fork per worker; a first touch of 10-20 us per page of fresh memory, and a worker's
+// first access to an array maps all of it): their cost is not what the experiments measure.
+#ifndef PROCPAR_EXPERIMENTS_BULK_SUPPORT_H_
+#define PROCPAR_EXPERIMENTS_BULK_SUPPORT_H_
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <utility>
+
+#include "primitives/shared_array.h"
+
+namespace procpar::experiments {
+
+// One pool of each kind and size for the whole run.
+template <class P>
+P& pool_of(std::int64_t workers) {
+  static std::map<std::int64_t, std::unique_ptr<P>> pools;
+  std::unique_ptr<P>& pool = pools[workers];
+  if (!pool) pool = std::make_unique<P>(static_cast<std::size_t>(workers));
+  return *pool;
+}
+
+// The inputs of the current problem size, rebuilt only when the size changes (register the
+// benchmarks with the size as the outer loop). `Inputs` is constructible from n.
+template <class Inputs>
+Inputs& inputs_of(std::int64_t n) {
+  static std::unique_ptr<Inputs> inputs;
+  static std::int64_t size = -1;
+  if (size != n) {
+    inputs.reset();  // free the old arrays before the new ones are made
+    inputs = std::make_unique<Inputs>(static_cast<std::size_t>(n));
+    size = n;
+  }
+  return *inputs;
+}
+
+// Uniform doubles in [0, 1), the same for every run.
+inline void fill_random(RawArray<double>& array, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  for (double& x : array) x = uniform(rng);
+}
+
+// oneTBB (and std::execution::par, which libstdc++ runs on oneTBB) with exactly p threads,
+// p above the core count included: the global limit is raised to p and the work runs in an
+// arena of p slots.
+class TbbThreads {
+ public:
+  explicit TbbThreads(std::int64_t p)
+      : limit_(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(p)),
+        arena_(static_cast<int>(p)) {}
+
+  template <class F>
+  auto run(F&& f) {
+    return arena_.execute(std::forward<F>(f));
+  }
+
+ private:
+  tbb::global_control limit_;
+  tbb::task_arena arena_;
+};
+
+}  // namespace procpar::experiments
+
+#endif  // PROCPAR_EXPERIMENTS_BULK_SUPPORT_H_

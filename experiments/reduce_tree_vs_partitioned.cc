@@ -1,0 +1,229 @@
+// The seed's claim (process-based-parallelism.md, "Reduction"):
+//
+//   "Should you do the log(P) depth solution where each processor adds the adjacent elements of
+//    the array together until only one element remains? Or should the work be cut up into the
+//    largest possible serial chunks to be processed sequentially. The flat approach with each
+//    of the p processors conquering n/p of the work performs better as the size of the
+//    partitions increases. [...] The reduction tree [...] pays a large penalty for forming these
+//    fine grained tasks. [...] [The partitioned algorithm] provides a significant speedup over
+//    both the serial version and the reduction tree versions."
+//
+// A sum of n doubles (std::plus<>) in a RawArray, by:
+//   serial/serial                  reduce_serial in the caller
+//   tree/{process,thread}          reduce_tree: a pool task per pair (small n only: it is slow)
+//   partitioned/{process,thread}   reduce_partitioned: one piece per worker
+//   reduce/tbb                     oneTBB parallel_reduce with a vectorised body
+//   reduce/openmp                  `omp parallel for simd reduction(+)`: the read-bandwidth sum
+//   reduce/stdpar                  std::reduce(std::execution::par)
+//   reduce_unseq/stdpar            std::reduce(std::execution::par_unseq)
+// Arguments n, p; counters bytes_per_second (input bytes read) and tasks (pool tasks per call).
+// Every result is checked against a long double sum within the floating-point error bound.
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_reduce.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <execution>
+#include <functional>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "experiments/bulk_support.h"
+#include "experiments/profile.h"
+#include "primitives/process_pool.h"
+#include "primitives/reduce.h"
+#include "primitives/shared_array.h"
+#include "primitives/thread_pool.h"
+
+namespace procpar::experiments {
+namespace {
+
+struct Inputs {
+  explicit Inputs(std::size_t n) : values(n) {
+    fill_random(values, 42);
+    for (const double x : values) exact += x;  // all positive: sum |x| = sum x
+  }
+  RawArray<double> values;
+  long double exact = 0;
+};
+
+// A sum of n values in [0, 1) in any grouping is within (n - 1) u sum |x| of the exact sum.
+void check(benchmark::State& state, double got, const Inputs& inputs) {
+  const long double bound =
+      static_cast<long double>(inputs.values.size()) * 0x1p-53L * inputs.exact + 1e-300L;
+  if (std::fabs(static_cast<long double>(got) - inputs.exact) > bound) {
+    state.SkipWithError(("sum " + std::to_string(got) + " is off the exact " +
+                         std::to_string(static_cast<double>(inputs.exact)) + " by more than the "
+                         "error bound").c_str());
+  }
+}
+
+void finish(benchmark::State& state, std::int64_t n, std::int64_t tasks) {
+  state.SetBytesProcessed(state.iterations() * n * static_cast<std::int64_t>(sizeof(double)));
+  state.counters["tasks"] = static_cast<double>(tasks);
+}
+
+// Written as a plain function over local pointers: gcc turns `omp simd` over pointers captured
+// by reference in a lambda into gathers (docs: shared/notes/machine-performance.md).
+double simd_sum(const double* x, std::size_t n) {
+  double sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+double openmp_sum(const double* x, std::size_t n, int threads) {
+  double sum = 0;
+#pragma omp parallel for simd reduction(+ : sum) num_threads(threads) schedule(static)
+  for (std::size_t i = 0; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+void BM_Serial(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const Inputs& inputs = inputs_of<Inputs>(n);
+  const std::span<const double> values(inputs.values.data(), inputs.values.size());
+  double sum = 0;
+  for (auto _ : state) {
+    sum = reduce_serial<std::plus<>>(values, 0.0);
+    benchmark::DoNotOptimize(sum);
+  }
+  check(state, sum, inputs);
+  finish(state, n, 0);
+}
+
+template <class P>
+void BM_Tree(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const Inputs& inputs = inputs_of<Inputs>(n);
+  P& pool = pool_of<P>(state.range(1));
+  double sum = reduce_tree<std::plus<>>(pool, inputs.values.span(), 0.0);  // warm-up
+  for (auto _ : state) {
+    sum = reduce_tree<std::plus<>>(pool, inputs.values.span(), 0.0);
+    benchmark::DoNotOptimize(sum);
+  }
+  check(state, sum, inputs);
+  finish(state, n, std::max<std::int64_t>(n - 1, 0));
+}
+
+template <class P>
+void BM_Partitioned(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const std::int64_t p = state.range(1);
+  const Inputs& inputs = inputs_of<Inputs>(n);
+  P& pool = pool_of<P>(p);
+  double sum = reduce_partitioned<std::plus<>>(pool, inputs.values.span(), 0.0);  // warm-up
+  for (auto _ : state) {
+    sum = reduce_partitioned<std::plus<>>(pool, inputs.values.span(), 0.0);
+    benchmark::DoNotOptimize(sum);
+  }
+  check(state, sum, inputs);
+  finish(state, n, std::min(n, p));
+}
+
+void BM_Tbb(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const Inputs& inputs = inputs_of<Inputs>(n);
+  TbbThreads tbb_threads(state.range(1));
+  const double* x = inputs.values.data();
+  const auto sum_all = [x, n] {
+    return tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, static_cast<std::size_t>(n)), 0.0,
+        [x](const tbb::blocked_range<std::size_t>& r, double acc) {
+          return acc + simd_sum(x + r.begin(), r.size());
+        },
+        std::plus<>());
+  };
+  double sum = tbb_threads.run(sum_all);
+  for (auto _ : state) {
+    sum = tbb_threads.run(sum_all);
+    benchmark::DoNotOptimize(sum);
+  }
+  check(state, sum, inputs);
+  finish(state, n, 0);
+}
+
+void BM_OpenMp(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const Inputs& inputs = inputs_of<Inputs>(n);
+  const int threads = static_cast<int>(state.range(1));
+  double sum = openmp_sum(inputs.values.data(), static_cast<std::size_t>(n), threads);
+  for (auto _ : state) {
+    sum = openmp_sum(inputs.values.data(), static_cast<std::size_t>(n), threads);
+    benchmark::DoNotOptimize(sum);
+  }
+  check(state, sum, inputs);
+  finish(state, n, 0);
+}
+
+template <const auto& kPolicy>
+void BM_StdPar(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const Inputs& inputs = inputs_of<Inputs>(n);
+  TbbThreads tbb_threads(state.range(1));
+  const double* x = inputs.values.data();
+  const auto sum_all = [x, n] { return std::reduce(kPolicy, x, x + n, 0.0); };
+  double sum = tbb_threads.run(sum_all);
+  for (auto _ : state) {
+    sum = tbb_threads.run(sum_all);
+    benchmark::DoNotOptimize(sum);
+  }
+  check(state, sum, inputs);
+  finish(state, n, 0);
+}
+
+std::vector<std::int64_t> sizes() {
+  return is_quick() ? powers_of_two(12, 22, 10) : powers_of_two(10, 25, 3);
+}
+
+// The tree costs a pool task per element: keep it to sizes where a call takes well under a
+// second on a process pool (tens of microseconds per task).
+bool tree_size(std::int64_t n, bool process) {
+  return n <= (process ? (is_quick() ? 1 << 10 : 1 << 13) : (is_quick() ? 1 << 12 : 1 << 16));
+}
+
+void register_benchmarks() {
+  // The size is the outer loop so that each input is built once (inputs_of).
+  for (const std::int64_t n : sizes()) {
+    const auto add = [n](const char* name, auto* function, bool with_p) {
+      auto* b = benchmark::RegisterBenchmark(name, function)->UseRealTime();
+      if (with_p) {
+        b->ArgNames({"n", "p"});
+        for (const std::int64_t p : worker_counts()) b->Args({n, p});
+      } else {
+        b->ArgNames({"n"})->Args({n});
+      }
+    };
+    add("serial/serial", BM_Serial, false);
+    if (tree_size(n, true)) add("tree/process", BM_Tree<ProcessPool>, true);
+    if (tree_size(n, false)) add("tree/thread", BM_Tree<ThreadPool>, true);
+    add("partitioned/process", BM_Partitioned<ProcessPool>, true);
+    add("partitioned/thread", BM_Partitioned<ThreadPool>, true);
+    add("reduce/tbb", BM_Tbb, true);
+    add("reduce/openmp", BM_OpenMp, true);
+    add("reduce/stdpar", BM_StdPar<std::execution::par>, true);
+    add("reduce_unseq/stdpar", BM_StdPar<std::execution::par_unseq>, true);
+  }
+}
+
+}  // namespace
+}  // namespace procpar::experiments
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  try {
+    procpar::experiments::register_benchmarks();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reduce_tree_vs_partitioned: %s\n", e.what());
+    return 2;
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
