@@ -8,6 +8,7 @@
 #ifndef PROCPAR_EXPERIMENTS_BULK_SUPPORT_H_
 #define PROCPAR_EXPERIMENTS_BULK_SUPPORT_H_
 
+#include <malloc.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -21,6 +22,16 @@
 #include "primitives/shared_array.h"
 
 namespace procpar::experiments {
+
+// glibc gives freed blocks of 128 KiB and more back to the kernel (the threshold adapts up to
+// 32 MiB), so the next allocation of that size touches fresh pages again: 10-20 us per page on
+// these machines, which would dominate per-call temporaries of a few MiB (the task list of a
+// map with 50,000 chunks, a result vector). Keeping freed memory in the heap measures the
+// algorithms rather than the hypervisor's page faults. Call it first thing in main().
+inline void keep_freed_memory() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest glibc accepts
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
 
 // One pool of each kind and size for the whole run.
 template <class P>

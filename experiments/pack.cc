@@ -228,6 +228,7 @@ void register_benchmarks() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
+  procpar::experiments::keep_freed_memory();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   try {

@@ -178,14 +178,12 @@ void BM_StdPar(benchmark::State& state) {
 }
 
 std::vector<std::int64_t> sizes() {
-  return is_quick() ? powers_of_two(12, 22, 10) : powers_of_two(10, 25, 3);
+  return is_quick() ? powers_of_two(10, 22, 12) : powers_of_two(10, 25, 3);
 }
 
-// The tree costs a pool task per element: keep it to sizes where a call takes well under a
-// second on a process pool (tens of microseconds per task).
-bool tree_size(std::int64_t n, bool process) {
-  return n <= (process ? (is_quick() ? 1 << 10 : 1 << 13) : (is_quick() ? 1 << 12 : 1 << 16));
-}
+// The tree costs a pool task per element (a few microseconds each here): up to 2^16 elements,
+// where CPython's pool takes seconds, a call takes a fraction of a second.
+bool tree_size(std::int64_t n) { return n <= (is_quick() ? 1 << 10 : 1 << 16); }
 
 void register_benchmarks() {
   // The size is the outer loop so that each input is built once (inputs_of).
@@ -200,8 +198,10 @@ void register_benchmarks() {
       }
     };
     add("serial/serial", BM_Serial, false);
-    if (tree_size(n, true)) add("tree/process", BM_Tree<ProcessPool>, true);
-    if (tree_size(n, false)) add("tree/thread", BM_Tree<ThreadPool>, true);
+    if (tree_size(n)) {
+      add("tree/process", BM_Tree<ProcessPool>, true);
+      add("tree/thread", BM_Tree<ThreadPool>, true);
+    }
     add("partitioned/process", BM_Partitioned<ProcessPool>, true);
     add("partitioned/thread", BM_Partitioned<ThreadPool>, true);
     add("reduce/tbb", BM_Tbb, true);
@@ -215,6 +215,7 @@ void register_benchmarks() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
+  procpar::experiments::keep_freed_memory();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   try {
