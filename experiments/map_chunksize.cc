@@ -6,16 +6,18 @@
 // out[i] = f(in[i]) over n doubles in RawArrays, for a cheap f (one multiply-add: memory bound)
 // and an expensive one (a dependent chain of up to 2048 multiply-adds, its length set by the
 // element: uneven work, about 1.2 us per element on average here), by:
-//   map_{cheap,expensive}/serial                a loop in the caller
-//   map_{cheap,expensive}/{process,thread}      map<F>: chunks of `chunksize` elements as pool
-//                                               tasks carrying RawSpan views
-//   pool_map_cheap/{process,thread}             Pool::map over a std::vector of the values,
-//                                               as Python's Pool.map does: every element is
-//                                               copied into the task and back (n fixed, p = 2)
-// The chunk sizes swept for each (n, p): 1, 2, 4, ... up to n/p, and the seed's candidates
-// log2 n, sqrt n, n/(4p) (Python's default) and n/p, leaving out those that would make more
-// than kMaxTasks tasks per call (a process-pool task costs microseconds: such a call would take
-// seconds). Arguments n, p, chunksize; counters items_per_second and tasks (tasks per call).
+//   map/serial                   a loop in the caller
+//   map/{process,thread}         map<F>: chunks of `chunksize` elements as pool tasks carrying
+//                                RawSpan views
+//   pool_map/{process,thread}    Pool::map over a std::vector of the values, as Python's
+//                                Pool.map does: every element is copied into the task and back
+//                                (cheap function only, p = 2)
+// The function is the name's component function:cheap or function:expensive (a string column
+// of the tidy CSV). The chunk sizes swept for each (n, p): 1, 2, 4, ... up to n/p, and the
+// seed's candidates floor(log2 n), sqrt n, n/(4p) (Python's default) and n/p, leaving out
+// those that would make more than kMaxTasks tasks per call (a process-pool task costs
+// microseconds: such a call would take seconds). Arguments n, p, chunksize; counters
+// items_per_second and tasks (tasks per call).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -147,11 +149,13 @@ void BM_PoolMap(benchmark::State& state) {
   finish(state, n, (n + chunksize - 1) / chunksize);
 }
 
-// 1, 2, 4, ... up to n/p, plus log2 n, sqrt n, n/(4p) and n/p; none making over kMaxTasks tasks.
+// 1, 2, 4, ... up to n/p (1, 4, 16, ... in the quick profile), plus floor(log2 n), sqrt n,
+// n/(4p) and n/p; none making over kMaxTasks tasks.
 std::vector<std::int64_t> chunk_sizes(std::int64_t n, std::int64_t p) {
   std::set<std::int64_t> sizes;
-  for (std::int64_t c = 1; c <= n / p; c *= 2) sizes.insert(c);
-  sizes.insert(static_cast<std::int64_t>(std::ceil(std::log2(static_cast<double>(n)))));
+  const std::int64_t step = is_quick() ? 4 : 2;
+  for (std::int64_t c = 1; c <= n / p; c *= step) sizes.insert(c);
+  sizes.insert(static_cast<std::int64_t>(std::floor(std::log2(static_cast<double>(n)))));
   sizes.insert(static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(n)))));
   sizes.insert((n + 4 * p - 1) / (4 * p));
   sizes.insert((n + p - 1) / p);
@@ -164,18 +168,20 @@ std::vector<std::int64_t> chunk_sizes(std::int64_t n, std::int64_t p) {
 
 // Sizes that are not powers of two, so that log2 n, sqrt n and n/(4p) fall between the powers.
 std::int64_t cheap_size() { return is_quick() ? 100'000 : 1'000'000; }
-std::int64_t expensive_size() { return is_quick() ? 5'000 : 20'000; }
+std::int64_t expensive_size() { return is_quick() ? 4'000 : 20'000; }
 std::int64_t pool_map_size() { return is_quick() ? 20'000 : 100'000; }
 
 template <class F>
-void register_map(const char* variant, std::int64_t n) {
-  const std::string name(variant);
-  benchmark::RegisterBenchmark((name + "/serial").c_str(), BM_Serial<F>)
+void register_map(const char* function, std::int64_t n) {
+  const std::string suffix = std::string("/function:") + function;
+  benchmark::RegisterBenchmark(("map/serial" + suffix).c_str(), BM_Serial<F>)
       ->ArgNames({"n"})
       ->Args({n})
       ->UseRealTime();
-  auto* process = benchmark::RegisterBenchmark((name + "/process").c_str(), BM_Map<F, ProcessPool>);
-  auto* thread = benchmark::RegisterBenchmark((name + "/thread").c_str(), BM_Map<F, ThreadPool>);
+  auto* process =
+      benchmark::RegisterBenchmark(("map/process" + suffix).c_str(), BM_Map<F, ProcessPool>);
+  auto* thread =
+      benchmark::RegisterBenchmark(("map/thread" + suffix).c_str(), BM_Map<F, ThreadPool>);
   for (auto* b : {process, thread}) {
     b->ArgNames({"n", "p", "chunksize"})->UseRealTime();
     for (const std::int64_t p : worker_counts()) {
@@ -186,13 +192,14 @@ void register_map(const char* variant, std::int64_t n) {
 
 void register_benchmarks() {
   // The size is the outer loop so that each input is built once (inputs_of).
-  register_map<Cheap>("map_cheap", cheap_size());
-  register_map<Expensive>("map_expensive", expensive_size());
+  register_map<Cheap>("cheap", cheap_size());
+  register_map<Expensive>("expensive", expensive_size());
   const std::int64_t n = pool_map_size();
   const std::int64_t p = std::min<std::int64_t>(2, machine_cores());
-  auto* process =
-      benchmark::RegisterBenchmark("pool_map_cheap/process", BM_PoolMap<Cheap, ProcessPool>);
-  auto* thread = benchmark::RegisterBenchmark("pool_map_cheap/thread", BM_PoolMap<Cheap, ThreadPool>);
+  auto* process = benchmark::RegisterBenchmark("pool_map/process/function:cheap",
+                                               BM_PoolMap<Cheap, ProcessPool>);
+  auto* thread = benchmark::RegisterBenchmark("pool_map/thread/function:cheap",
+                                              BM_PoolMap<Cheap, ThreadPool>);
   for (auto* b : {process, thread}) {
     b->ArgNames({"n", "p", "chunksize"})->UseRealTime();
     for (const std::int64_t c : chunk_sizes(n, p)) b->Args({n, p, c});

@@ -7,11 +7,12 @@
 //
 // Keep the doubles whose byte flag is set (keep_pct percent of them, at random), in order, from
 // one RawArray into another, by:
-//   copy_if/serial          std::copy_if (a branch per element)
-//   branchless/serial       one branchless pass in the caller
-//   pack/{process,thread}   pack: count per piece, scan of the counts, one branchless write pass
-//   copy_if/stdpar          std::copy_if(std::execution::par)
-//   pack/openmp             a hand-written OpenMP branchless two-pass pack
+//   serial/serial                one branchless pass in the caller (the serial reference)
+//   copy_if/serial               std::copy_if (a branch per element)
+//   scan_pack/{process,thread}   pack: count per piece, scan of the counts, one branchless
+//                                write pass
+//   copy_if/stdpar               std::copy_if(std::execution::par)
+//   scan_pack/openmp             the same algorithm hand-written in OpenMP
 // Arguments n, p, keep_pct; counter bytes_per_second counts the input and flags read once and
 // the kept elements written (9 n + 8 kept bytes).
 // Every output is checked: the number kept and an order-sensitive hash of the kept values.
@@ -215,12 +216,12 @@ void register_benchmarks() {
         }
       }
     };
+    add("serial/serial", BM_BranchlessSerial, false);
     add("copy_if/serial", BM_CopyIfSerial, false);
-    add("branchless/serial", BM_BranchlessSerial, false);
-    add("pack/process", BM_Pack<ProcessPool>, true);
-    add("pack/thread", BM_Pack<ThreadPool>, true);
+    add("scan_pack/process", BM_Pack<ProcessPool>, true);
+    add("scan_pack/thread", BM_Pack<ThreadPool>, true);
     add("copy_if/stdpar", BM_CopyIfStdPar, true);
-    add("pack/openmp", BM_OpenMp, true);
+    add("scan_pack/openmp", BM_OpenMp, true);
   }
 }
 

@@ -8,6 +8,7 @@
 //
 // An inclusive prefix sum of n doubles (std::plus<>) from one RawArray into another, by:
 //   serial/serial                       InclusiveScan in the caller
+//   serial_reduce/serial                reduce_serial in the caller (the reduction's reference)
 //   two_pass/{process,thread}           scan_two_pass: the seed's algorithm (4n memory traffic)
 //   reduce_then_scan/{process,thread}   scan_reduce_then_scan (3n memory traffic)
 //   partitioned/{process,thread}        reduce_partitioned of the same input: the seed's yardstick
@@ -29,6 +30,7 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -159,6 +161,28 @@ void BM_PoolScan(benchmark::State& state) {
   finish_scan(state, inputs);
 }
 
+// The reductions' checks and counters: the sum against the serial scan's total.
+void finish_reduce(benchmark::State& state, const Inputs& inputs, double sum) {
+  const double expected = inputs.reference.back();
+  const double bound = 2.01 * static_cast<double>(inputs.values.size()) * 0x1p-53 * expected;
+  if (!(std::fabs(sum - expected) <= bound)) {
+    state.SkipWithError("the sum is off the serial scan's total");
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(inputs.values.size()) *
+                          static_cast<std::int64_t>(sizeof(double)));
+}
+
+void BM_SerialReduce(benchmark::State& state) {
+  Inputs& inputs = inputs_of<Inputs>(state.range(0));
+  const std::span<const double> values(inputs.values.data(), inputs.values.size());
+  double sum = 0;
+  for (auto _ : state) {
+    sum = reduce_serial<std::plus<>>(values, 0.0);
+    benchmark::DoNotOptimize(sum);
+  }
+  finish_reduce(state, inputs, sum);
+}
+
 template <class P>
 void BM_Partitioned(benchmark::State& state) {
   Inputs& inputs = inputs_of<Inputs>(state.range(0));
@@ -168,12 +192,7 @@ void BM_Partitioned(benchmark::State& state) {
     sum = reduce_partitioned<std::plus<>>(pool, inputs.values.span(), 0.0);
     benchmark::DoNotOptimize(sum);
   }
-  const double expected = inputs.reference.back();
-  if (std::fabs(sum - expected) > 2.01 * static_cast<double>(inputs.values.size()) * 0x1p-53 * expected) {
-    state.SkipWithError("the partitioned sum is off the serial scan's total");
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(inputs.values.size()) *
-                          static_cast<std::int64_t>(sizeof(double)));
+  finish_reduce(state, inputs, sum);
 }
 
 void BM_Tbb(benchmark::State& state) {
@@ -259,6 +278,7 @@ void register_benchmarks() {
       }
     };
     add("serial/serial", BM_Serial, false);
+    add("serial_reduce/serial", BM_SerialReduce, false);
     add("two_pass/process", BM_PoolScan<ProcessPool, two_pass<ProcessPool>>, true);
     add("two_pass/thread", BM_PoolScan<ThreadPool, two_pass<ThreadPool>>, true);
     add("reduce_then_scan/process", BM_PoolScan<ProcessPool, reduce_then_scan<ProcessPool>>, true);
