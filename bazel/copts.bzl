@@ -9,3 +9,8 @@ PROJECT_COPTS = [
     "-Werror=return-type",
     "-march=native",
 ]
+
+# For targets whose own sources use OpenMP pragmas: copts do not propagate to dependents, so
+# depending on //third_party:openmp links libgomp but leaves the pragmas ignored (gcc only warns
+# about unknown pragmas under -Wall, and num_threads() parameters turn up unused).
+OPENMP_COPTS = ["-fopenmp"]

@@ -77,7 +77,7 @@ TYPED_TEST_SUITE(ReduceTest, testing::PoolTypes);
 
 TYPED_TEST(ReduceTest, PartitionedKeepsTheOrderOfANonCommutativeOperator) {
   std::mt19937_64 rng(3);
-  for (const std::size_t n : testing::test_sizes()) {
+  for (const std::size_t n : testing::test_sizes_up_to(4097)) {
     const RawArray<Mat2> in = testing::random_matrices(n, rng);
     EXPECT_EQ(reduce_partitioned<MatMul>(this->pool_, in.span(), Mat2{}),
               reference_fold<MatMul>(in, Mat2{}))
@@ -111,7 +111,7 @@ TYPED_TEST(ReduceTest, PartitionedSumsDoublesWithinTheErrorBound) {
 
 TYPED_TEST(ReduceTest, TreeKeepsTheOrderOfANonCommutativeOperator) {
   std::mt19937_64 rng(6);
-  for (const std::size_t n : testing::small_test_sizes()) {
+  for (const std::size_t n : testing::test_sizes_up_to(127)) {
     const RawArray<Mat2> in = testing::random_matrices(n, rng);
     EXPECT_EQ(reduce_tree<MatMul>(this->pool_, in.span(), Mat2{}),
               reference_fold<MatMul>(in, Mat2{}))
@@ -121,7 +121,7 @@ TYPED_TEST(ReduceTest, TreeKeepsTheOrderOfANonCommutativeOperator) {
 
 TYPED_TEST(ReduceTest, TreeIsExactOnIntegers) {
   std::mt19937_64 rng(7);
-  for (const std::size_t n : testing::small_test_sizes()) {
+  for (const std::size_t n : testing::test_sizes_up_to(127)) {
     const RawArray<std::uint64_t> in = testing::random_integers(n, rng);
     EXPECT_EQ(reduce_tree<std::plus<>>(this->pool_, in.span(), std::uint64_t{0}),
               reference_fold<std::plus<>>(in, std::uint64_t{0}))
