@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <complex>
 #include <cstdint>
 #include <random>
 #include <utility>
@@ -73,6 +74,22 @@ TYPED_TEST(MatvecOnPool, DoublesStayWithinTheRoundingBoundWithTheSameBitsAsSeria
         ASSERT_EQ(y[r], serial[r]) << "p=" << p << " " << rows << "x" << cols << " row " << r;
       }
     }
+  }
+}
+
+// A type outside GCC's vector extensions takes the generic kernel.
+TYPED_TEST(MatvecOnPool, ComplexNumbersTakeTheGenericKernel) {
+  using C = std::complex<double>;
+  TypeParam pool(kWorkers);
+  const std::size_t rows = 7, cols = 5;
+  RawArray<C> a(rows * cols), x(cols), y(rows);
+  for (std::size_t i = 0; i < rows * cols; ++i) a[i] = C(static_cast<double>(i % 4), 1.0);
+  for (std::size_t c = 0; c < cols; ++c) x[c] = C(1.0, static_cast<double>(c));
+  matvec(pool, a.span(), rows, cols, x.span(), y.span());
+  for (std::size_t r = 0; r < rows; ++r) {
+    C expected = 0;
+    for (std::size_t c = 0; c < cols; ++c) expected += a[r * cols + c] * x[c];
+    EXPECT_EQ(y[r], expected) << "row " << r;  // small integers: exact
   }
 }
 
