@@ -37,7 +37,7 @@ TEST(DotSerial, EqualsThePlainLoopForEveryTailLength) {
 }
 
 template <class P>
-class DotOnPool : public ::testing::Test {};
+class DotOnPool : public testing::WatchedTest<P> {};
 TYPED_TEST_SUITE(DotOnPool, testing::PoolTypes);
 
 TYPED_TEST(DotOnPool, IntegersAreExactForEverySize) {

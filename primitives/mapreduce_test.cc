@@ -19,7 +19,7 @@ namespace procpar {
 namespace {
 
 template <class P>
-class MapReduceOnPool : public ::testing::Test {};
+class MapReduceOnPool : public testing::WatchedTest<P> {};
 TYPED_TEST_SUITE(MapReduceOnPool, testing::PoolTypes);
 
 std::vector<KeyValues<int, std::int64_t>> random_outputs(std::size_t outputs, std::size_t pairs,

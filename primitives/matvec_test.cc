@@ -33,7 +33,7 @@ std::vector<std::pair<std::size_t, std::size_t>> shapes() {
 }
 
 template <class P>
-class MatvecOnPool : public ::testing::Test {};
+class MatvecOnPool : public testing::WatchedTest<P> {};
 TYPED_TEST_SUITE(MatvecOnPool, testing::PoolTypes);
 
 TYPED_TEST(MatvecOnPool, IntegersAreExactForEveryShape) {

@@ -7,8 +7,6 @@
 #define PROCPAR_PRIMITIVES_POOL_CONTRACT_H_
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -21,6 +19,7 @@
 
 #include "primitives/async_result.h"
 #include "primitives/pool.h"
+#include "primitives/watchdog.h"
 
 // Outside any anonymous namespace so that its demangled name is predictable.
 struct ContractError : std::runtime_error {
@@ -29,22 +28,7 @@ struct ContractError : std::runtime_error {
 
 namespace procpar::contract {
 
-// Kills the test process with a message if a test runs longer than `seconds`: fail, never hang.
-// Pending alarms are not inherited by forked children, so workers are unaffected.
-class Watchdog {
- public:
-  explicit Watchdog(unsigned seconds) {
-    struct sigaction action {};
-    action.sa_handler = [](int) {
-      static const char message[] = "\nWATCHDOG: test exceeded its time limit (a hang)\n";
-      [[maybe_unused]] ssize_t written = write(2, message, sizeof message - 1);
-      _exit(3);
-    };
-    sigaction(SIGALRM, &action, nullptr);
-    alarm(seconds);
-  }
-  ~Watchdog() { alarm(0); }
-};
+using Watchdog = procpar::testing::Watchdog;
 
 inline std::int64_t square(std::int64_t x) { return x * x; }
 inline std::string describe(int x, const std::string& unit) { return std::to_string(x) + unit; }

@@ -17,10 +17,18 @@
 #include "primitives/serial_pool.h"
 #include "primitives/shared_array.h"
 #include "primitives/thread_pool.h"
+#include "primitives/watchdog.h"
 
 namespace procpar::testing {
 
 using PoolTypes = ::testing::Types<SerialPool, ThreadPool, ProcessPool>;
+
+// A typed-test fixture that fails a test running over a minute (a hang) instead of stalling.
+template <class P>
+class WatchedTest : public ::testing::Test {
+ protected:
+  Watchdog watchdog_{60};
+};
 
 // An odd number of workers, so that pieces are uneven and no size divides evenly by chance.
 inline constexpr std::size_t kWorkers = 3;

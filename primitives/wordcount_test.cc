@@ -182,7 +182,7 @@ TEST(CountWords, MatchesTheObviousCountOnTheKingJamesBible) {
 }
 
 template <class P>
-class WordCountOnPool : public ::testing::Test {};
+class WordCountOnPool : public testing::WatchedTest<P> {};
 TYPED_TEST_SUITE(WordCountOnPool, testing::PoolTypes);
 
 TYPED_TEST(WordCountOnPool, EqualsTheSerialCountOnTheKingJamesBible) {
