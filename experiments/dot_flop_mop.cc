@@ -17,13 +17,15 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <functional>
-#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "experiments/bulk_support.h"
 #include "experiments/profile.h"
 #include "primitives/dot.h"
 #include "primitives/process_pool.h"
@@ -42,12 +44,12 @@ struct Inputs {
     std::uniform_real_distribution<double> value(-1, 1);
     long double dot = 0, sum = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      x.span()[i] = value(rng);
-      y.span()[i] = value(rng);
-      dot += static_cast<long double>(x.span()[i]) * y.span()[i];
-      sum += x.span()[i];
-      dot_magnitude += std::fabs(x.span()[i] * y.span()[i]);
-      sum_magnitude += std::fabs(x.span()[i]);
+      x[i] = value(rng);
+      y[i] = value(rng);
+      dot += static_cast<long double>(x[i]) * y[i];
+      sum += x[i];
+      dot_magnitude += std::fabs(x[i] * y[i]);
+      sum_magnitude += std::fabs(x[i]);
     }
     exact_dot = static_cast<double>(dot);
     exact_sum = static_cast<double>(sum);
@@ -55,17 +57,6 @@ struct Inputs {
   RawArray<double> x, y;
   double exact_dot = 0, exact_sum = 0, dot_magnitude = 0, sum_magnitude = 0;
 };
-
-// One size at a time (benchmarks are registered size by size), so at most one set of inputs
-// is alive.
-Inputs& inputs(std::size_t n) {
-  static std::unique_ptr<Inputs> current;
-  if (!current || current->x.size() != n) {
-    current.reset();
-    current = std::make_unique<Inputs>(n);
-  }
-  return *current;
-}
 
 // Refuses a wrong answer: beyond gamma(n + 1) * magnitude (with slack for the reference).
 bool check(benchmark::State& state, double got, double exact, double magnitude, std::size_t n) {
@@ -88,7 +79,7 @@ void set_counters(benchmark::State& state, Op op, std::size_t n) {
 // Runs `compute` (returns the dot or the sum) under the timer and checks its answer each time.
 template <class Compute>
 void run(benchmark::State& state, Op op, std::size_t n, Compute compute) {
-  Inputs& in = inputs(n);
+  Inputs& in = inputs_of<Inputs>(static_cast<std::int64_t>(n));
   const double exact = op == Op::kDot ? in.exact_dot : in.exact_sum;
   const double magnitude = op == Op::kDot ? in.dot_magnitude : in.sum_magnitude;
   for (auto _ : state) {
@@ -102,15 +93,15 @@ void run(benchmark::State& state, Op op, std::size_t n, Compute compute) {
 void serial(benchmark::State& state, Op op) {
   const auto n = static_cast<std::size_t>(state.range(0));
   run(state, op, n, [op](Inputs& in) {
-    return op == Op::kDot ? dot_serial(in.x.span().data(), in.y.span().data(), in.x.size())
-                          : fold<std::plus<>>(in.x.span().data(), in.x.size());
+    return op == Op::kDot ? dot_serial(in.x.data(), in.y.data(), in.x.size())
+                          : fold<std::plus<>>(in.x.data(), in.x.size());
   });
 }
 
 template <class PoolType>
 void on_pool(benchmark::State& state, Op op) {
   const auto n = static_cast<std::size_t>(state.range(0));
-  PoolType pool(static_cast<std::size_t>(state.range(1)));
+  PoolType& pool = pool_of<PoolType>(state.range(1));
   run(state, op, n, [&pool, op](Inputs& in) {
     return op == Op::kDot ? dot(pool, in.x.span(), in.y.span())
                           : reduce_partitioned<std::plus<>>(pool, in.x.span(), 0.0);
@@ -122,8 +113,8 @@ void openmp(benchmark::State& state, Op op) {
   const int p = static_cast<int>(state.range(1));
   run(state, op, n, [op, p, n](Inputs& in) {
     // Plain locals: omp simd over pointers captured by reference makes gcc emit gathers.
-    const double* x = in.x.span().data();
-    const double* y = in.y.span().data();
+    const double* x = in.x.data();
+    const double* y = in.y.data();
     double result = 0;
     if (op == Op::kDot) {
 #pragma omp parallel for simd reduction(+ : result) num_threads(p) schedule(static)
@@ -140,7 +131,7 @@ void openblas(benchmark::State& state, int threads) {
   const auto n = static_cast<std::size_t>(state.range(0));
   openblas_set_num_threads(threads);
   run(state, Op::kDot, n, [n](Inputs& in) {
-    return cblas_ddot(static_cast<blasint>(n), in.x.span().data(), 1, in.y.span().data(), 1);
+    return cblas_ddot(static_cast<blasint>(n), in.x.data(), 1, in.y.data(), 1);
   });
 }
 
@@ -178,9 +169,15 @@ void register_benchmarks() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
+  procpar::experiments::keep_freed_memory();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  procpar::experiments::register_benchmarks();
+  try {
+    procpar::experiments::register_benchmarks();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dot_flop_mop: %s\n", e.what());
+    return 2;
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -17,12 +17,14 @@
 // Counters: bytes_per_second, words (words counted per call), distinct.
 #include <algorithm>
 #include <cstdint>
-#include <memory>
+#include <cstdio>
+#include <exception>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "experiments/corpus.h"
+#include "experiments/bulk_support.h"
 #include "experiments/profile.h"
 #include "primitives/process_pool.h"
 #include "primitives/shared_array.h"
@@ -42,9 +44,9 @@ const std::string& bible() {
 struct Corpus {
   explicit Corpus(std::size_t copies) : copies(copies), text(bible().size() * copies) {
     for (std::size_t c = 0; c < copies; ++c) {
-      std::copy(bible().begin(), bible().end(), text.span().data() + c * bible().size());
+      std::copy(bible().begin(), bible().end(), text.data() + c * bible().size());
     }
-    expected = count_words(std::string_view(text.span().data(), text.size()));
+    expected = count_words(std::string_view(text.data(), text.size()));
     for (const auto& [word, count] : expected) words += count;
   }
   std::size_t copies;
@@ -53,18 +55,9 @@ struct Corpus {
   std::uint64_t words = 0;
 };
 
-Corpus& corpus(std::size_t copies) {
-  static std::unique_ptr<Corpus> current;
-  if (!current || current->copies != copies) {
-    current.reset();
-    current = std::make_unique<Corpus>(copies);
-  }
-  return *current;
-}
-
 template <class Count>
 void run(benchmark::State& state, Count count) {
-  Corpus& c = corpus(static_cast<std::size_t>(state.range(1)));
+  Corpus& c = inputs_of<Corpus>(state.range(1));
   for (auto _ : state) {
     WordCounts counts = count(c);
     benchmark::DoNotOptimize(counts.data());
@@ -80,13 +73,13 @@ void run(benchmark::State& state, Count count) {
 
 void serial(benchmark::State& state) {
   run(state, [](Corpus& c) {
-    return count_words(std::string_view(c.text.span().data(), c.text.size()));
+    return count_words(std::string_view(c.text.data(), c.text.size()));
   });
 }
 
 template <class PoolType>
 void on_pool(benchmark::State& state) {
-  PoolType pool(static_cast<std::size_t>(state.range(2)));
+  PoolType& pool = pool_of<PoolType>(state.range(2));
   run(state, [&pool](Corpus& c) { return word_count(pool, c.text.span()); });
 }
 
@@ -116,9 +109,15 @@ void register_benchmarks() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
+  procpar::experiments::keep_freed_memory();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  procpar::experiments::register_benchmarks();
+  try {
+    procpar::experiments::register_benchmarks();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mapreduce_wordcount: %s\n", e.what());
+    return 2;
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -18,6 +18,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <memory>
 #include <random>
 #include <string>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "experiments/bulk_support.h"
 #include "experiments/profile.h"
 #include "primitives/matvec.h"
 #include "primitives/process_pool.h"
@@ -41,18 +44,18 @@ struct Operands {
       : rows(rows), cols(cols), a(rows * cols), x(cols), y(rows), exact(rows), bound(rows) {
     std::mt19937_64 rng(rows * 31 + cols);
     std::uniform_real_distribution<double> value(-1, 1);
-    for (std::size_t i = 0; i < rows * cols; ++i) a.span()[i] = value(rng);
-    for (std::size_t c = 0; c < cols; ++c) x.span()[c] = value(rng);
+    for (std::size_t i = 0; i < rows * cols; ++i) a[i] = value(rng);
+    for (std::size_t c = 0; c < cols; ++c) x[c] = value(rng);
     for (std::size_t r = 0; r < rows; ++r) {
       long double sum = 0, magnitude = 0;
       for (std::size_t c = 0; c < cols; ++c) {
-        const long double term = static_cast<long double>(a.span()[r * cols + c]) * x.span()[c];
+        const long double term = static_cast<long double>(a[r * cols + c]) * x[c];
         sum += term;
         magnitude += std::fabs(term);
       }
       exact[r] = static_cast<double>(sum);
       bound[r] = 2 * static_cast<double>(cols + 1) * 0x1p-53 * static_cast<double>(magnitude);
-      y.span()[r] = 0;
+      y[r] = 0;
     }
   }
   std::size_t rows, cols;
@@ -72,8 +75,8 @@ Operands& operands(std::size_t rows, std::size_t cols) {
 
 bool check(benchmark::State& state, const Operands& m) {
   for (std::size_t r = 0; r < m.rows; ++r) {
-    if (!(std::fabs(m.y.span()[r] - m.exact[r]) <= m.bound[r] + 1e-300)) {
-      state.SkipWithError(("row " + std::to_string(r) + ": " + std::to_string(m.y.span()[r]) +
+    if (!(std::fabs(m.y[r] - m.exact[r]) <= m.bound[r] + 1e-300)) {
+      state.SkipWithError(("row " + std::to_string(r) + ": " + std::to_string(m.y[r]) +
                            " is not " + std::to_string(m.exact[r]))
                               .c_str());
       return false;
@@ -87,7 +90,7 @@ template <class Multiply>
 void run(benchmark::State& state, Multiply multiply) {
   Operands& m = operands(static_cast<std::size_t>(state.range(1)),
                          static_cast<std::size_t>(state.range(2)));
-  for (std::size_t r = 0; r < m.rows; ++r) m.y.span()[r] = 0;
+  for (std::size_t r = 0; r < m.rows; ++r) m.y[r] = 0;
   for (auto _ : state) {
     multiply(m);
     benchmark::ClobberMemory();
@@ -102,13 +105,13 @@ void run(benchmark::State& state, Multiply multiply) {
 
 void serial(benchmark::State& state) {
   run(state, [](Operands& m) {
-    matvec_rows(m.a.span().data(), m.cols, m.x.span().data(), m.y.span().data(), 0, m.rows);
+    matvec_rows(m.a.data(), m.cols, m.x.data(), m.y.data(), 0, m.rows);
   });
 }
 
 template <class PoolType>
 void on_pool(benchmark::State& state) {
-  PoolType pool(static_cast<std::size_t>(state.range(3)));
+  PoolType& pool = pool_of<PoolType>(state.range(3));
   run(state, [&pool](Operands& m) {
     matvec(pool, m.a.span(), m.rows, m.cols, m.x.span(), m.y.span());
   });
@@ -117,9 +120,9 @@ void on_pool(benchmark::State& state) {
 void openmp(benchmark::State& state) {
   const int p = static_cast<int>(state.range(3));
   run(state, [p](Operands& m) {
-    const double* a = m.a.span().data();
-    const double* x = m.x.span().data();
-    double* y = m.y.span().data();
+    const double* a = m.a.data();
+    const double* x = m.x.data();
+    double* y = m.y.data();
     const std::size_t rows = m.rows, cols = m.cols;
 #pragma omp parallel for num_threads(p) schedule(static)
     for (std::size_t r = 0; r < rows; ++r) y[r] = dot_serial(a + r * cols, x, cols);
@@ -130,8 +133,8 @@ void openblas(benchmark::State& state, int threads) {
   openblas_set_num_threads(threads);
   run(state, [](Operands& m) {
     cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<blasint>(m.rows),
-                static_cast<blasint>(m.cols), 1.0, m.a.span().data(), static_cast<blasint>(m.cols),
-                m.x.span().data(), 1, 0.0, m.y.span().data(), 1);
+                static_cast<blasint>(m.cols), 1.0, m.a.data(), static_cast<blasint>(m.cols),
+                m.x.data(), 1, 0.0, m.y.data(), 1);
   });
 }
 
@@ -167,9 +170,15 @@ void register_benchmarks() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
+  procpar::experiments::keep_freed_memory();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  procpar::experiments::register_benchmarks();
+  try {
+    procpar::experiments::register_benchmarks();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "matvec_blas: %s\n", e.what());
+    return 2;
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
