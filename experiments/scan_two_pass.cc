@@ -12,10 +12,12 @@
 //   two_pass/{process,thread}           scan_two_pass: the seed's algorithm (4n memory traffic)
 //   reduce_then_scan/{process,thread}   scan_reduce_then_scan (3n memory traffic)
 //   partitioned/{process,thread}        reduce_partitioned of the same input: the seed's yardstick
-//   scan/tbb                            oneTBB parallel_scan (a vectorised pre-scan body)
+//   scan/tbb                            oneTBB parallel_scan
 //   scan/stdpar                         std::inclusive_scan(std::execution::par)
-//   two_pass/openmp                     a hand-written OpenMP two-pass scan
-//   reduce_then_scan/openmp             a hand-written OpenMP reduce-then-scan
+//   two_pass/openmp                     the two-pass scan hand-written in OpenMP
+//   reduce_then_scan/openmp             reduce-then-scan hand-written in OpenMP
+// The oneTBB bodies and the OpenMP scans run the same serial kernels as the pools (fold and
+// InclusiveScan), so that they differ from the pools only in who schedules the pieces.
 // Arguments n, p; counter bytes_per_second counts the input read and the output written once
 // (16 bytes per element) for the scans, the input once (8 bytes) for the reduction.
 // Every scan's output is checked element by element against a serial scan, within the bound.
@@ -85,23 +87,8 @@ void finish_scan(benchmark::State& state, const Inputs& inputs) {
                           2 * static_cast<std::int64_t>(sizeof(double)));
 }
 
-double simd_sum(const double* x, std::size_t n) {
-  double sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (std::size_t i = 0; i < n; ++i) sum += x[i];
-  return sum;
-}
-
-// The hand-written OpenMP scans: one contiguous piece per thread, each loop a plain function
-// over local pointers so that gcc vectorises it (see shared/notes/machine-performance.md).
-double scan_from(const double* x, double* y, std::size_t n, double sum) {
-  for (std::size_t i = 0; i < n; ++i) {
-    sum += x[i];
-    y[i] = sum;
-  }
-  return sum;
-}
-
+// The hand-written OpenMP scans: one contiguous piece per thread, the loops plain functions over
+// local pointers so that gcc vectorises them (see shared/notes/machine-performance.md).
 void add_offset(double* y, std::size_t n, double offset) {
 #pragma omp simd
   for (std::size_t i = 0; i < n; ++i) y[i] += offset;
@@ -114,7 +101,7 @@ void openmp_two_pass(const double* x, double* y, std::size_t n, int threads) {
     const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
     const std::size_t count = static_cast<std::size_t>(omp_get_num_threads());
     const std::size_t begin = n * t / count, end = n * (t + 1) / count;
-    totals[t] = scan_from(x + begin, y + begin, end - begin, 0.0);
+    totals[t] = Scan{}(x + begin, end - begin, y + begin, 0.0);
 #pragma omp barrier
     double offset = 0;
     for (std::size_t j = 0; j < t; ++j) offset += totals[j];
@@ -129,11 +116,11 @@ void openmp_reduce_then_scan(const double* x, double* y, std::size_t n, int thre
     const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
     const std::size_t count = static_cast<std::size_t>(omp_get_num_threads());
     const std::size_t begin = n * t / count, end = n * (t + 1) / count;
-    totals[t] = simd_sum(x + begin, end - begin);
+    totals[t] = end > begin ? fold<std::plus<>>(x + begin, end - begin) : 0.0;
 #pragma omp barrier
     double offset = 0;
     for (std::size_t j = 0; j < t; ++j) offset += totals[j];
-    scan_from(x + begin, y + begin, end - begin, offset);
+    Scan{}(x + begin, end - begin, y + begin, offset);
   }
 }
 
@@ -206,12 +193,8 @@ void BM_Tbb(benchmark::State& state) {
     return tbb::parallel_scan(
         tbb::blocked_range<std::size_t>(0, n), 0.0,
         [x, y](const tbb::blocked_range<std::size_t>& r, double sum, bool is_final_scan) {
-          if (!is_final_scan) return sum + simd_sum(x + r.begin(), r.size());
-          for (std::size_t i = r.begin(); i < r.end(); ++i) {
-            sum += x[i];
-            y[i] = sum;
-          }
-          return sum;
+          if (!is_final_scan) return sum + fold<std::plus<>>(x + r.begin(), r.size());
+          return Scan{}(x + r.begin(), r.size(), y + r.begin(), sum);
         },
         std::plus<>());
   };
