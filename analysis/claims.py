@@ -363,13 +363,15 @@ def _scan_double_work(run):
     df = run.data("scan_two_pass")
     rows = []
     for backend in _backends(df, "scan_two_pass", "two_pass"):
-        for n in sorted(select(df, variant="two_pass", backend=backend, p=1)["n"].unique()):
+        # The largest n: at smaller sizes the pool's fixed cost, not the work, dominates.
+        ns = sorted(select(df, variant="two_pass", backend=backend, p=1)["n"].unique())
+        for n in ns[-1:]:
             slow = _speedup(df, "scan", dict(variant="two_pass", backend=backend, n=n, p=1),
                             dict(variant="serial", backend=serial_backend(backend), n=n))
             rows.append({"backend": backend, "n": int(n), "factor": slow.median,
                          "holds": WORK_FACTOR_TWO[0] <= slow.median <= WORK_FACTOR_TWO[1]})
     status, condition, cases = _cases(rows, ["backend", "n"])
-    summary = (f"On one worker the two-pass scan takes {number(cases.factor.min())} to "
+    summary = (f"On one worker and at the largest n, the two-pass scan takes {number(cases.factor.min())} to "
                f"{number(cases.factor.max())} times the serial scan; the rule calls a factor in "
                f"[{WORK_FACTOR_TWO[0]}, {WORK_FACTOR_TWO[1]}] ``a factor of 2 more work''.")
     return Verdict(status, summary + _status_text(status, condition), condition,
@@ -611,8 +613,8 @@ CLAIMS = (  # in the order of the paper's sections
     Claim("scan_double_work", "scan", "The two-pass scan does twice the serial work",
           "This second pass means that the algorithm has a factor of 2 more work than the "
           "serial algorithm which means that scalability is decreased by that same factor of 2.",
-          f"On one worker, the two-pass scan takes {WORK_FACTOR_TWO[0]} to {WORK_FACTOR_TWO[1]} "
-          f"times the serial scan.",
+          f"On one worker and at the largest n measured, the two-pass scan takes "
+          f"{WORK_FACTOR_TWO[0]} to {WORK_FACTOR_TWO[1]} times the serial scan, on each pool.",
           ("scan_two_pass",), "scan_two_pass", _scan_double_work),
     Claim("pack_saves_pass", "pack", "Pack saves the scan's second pass",
           "Since we are using a partitioned approach we do not need the indices to be "

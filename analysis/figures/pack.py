@@ -9,7 +9,7 @@ from analysis.stats import select, speedups
 
 EXPERIMENTS = ("pack", "scan_two_pass")
 CURVES = (("scan_pack", "process"), ("scan_pack", "thread"), ("copy_if", "stdpar"),
-          ("scan_pack", "cpython_process"))
+          ("scan_pack", "openmp"), ("scan_pack", "cpython_process"))
 
 
 def _middle_keep(keeps):
@@ -41,7 +41,7 @@ def draw(runs):
 
         ax = axes[1][column]
         n = df["n"].max()
-        for variant, backend in CURVES[:3]:
+        for variant, backend in CURVES[:4]:
             measured = select(df, variant=variant, backend=backend, n=n, p=run.cores)
             if measured.empty:
                 continue

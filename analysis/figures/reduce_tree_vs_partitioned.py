@@ -7,7 +7,8 @@ EXPERIMENTS = ("reduce_tree_vs_partitioned",)
 
 CURVES = (  # variant, backend, serial backend, line style
     ("partitioned", "process", "serial", "-"), ("partitioned", "thread", "serial", "-"),
-    ("partitioned", "tbb", "serial", "-"), ("partitioned", "openmp", "serial", "-"),
+    ("reduce", "tbb", "serial", "-"), ("reduce", "openmp", "serial", "-"),
+    ("reduce", "stdpar", "serial", "-"),
     ("tree", "process", "serial", "--"), ("tree", "thread", "serial", "--"),
     ("partitioned", "cpython_process", "cpython_serial", "-"),
     ("tree", "cpython_process", "cpython_serial", "--"),

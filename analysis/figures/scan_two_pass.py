@@ -12,11 +12,12 @@ CURVES = (  # variant, backend, serial variant, line style
     ("two_pass", "process", "serial", "-"), ("two_pass", "thread", "serial", "-"),
     ("reduce_then_scan", "process", "serial", "-."),
     ("reduce_then_scan", "thread", "serial", "-."),
-    ("two_pass", "tbb", "serial", "-"), ("two_pass", "stdpar", "serial", "-"),
+    ("scan", "tbb", "serial", "-"), ("scan", "stdpar", "serial", "-"),
+    ("two_pass", "openmp", "serial", "-"),
     ("partitioned", "process", "serial_reduce", ":"),
     ("partitioned", "thread", "serial_reduce", ":"),
 )
-NAMES = {"two_pass": "two-pass scan", "reduce_then_scan": "reduce-then-scan",
+NAMES = {"two_pass": "two-pass scan", "reduce_then_scan": "reduce-then-scan", "scan": "scan",
          "partitioned": "partitioned reduce"}
 
 
@@ -46,7 +47,7 @@ def draw(runs):
             ax.plot(rows["n"], rows["ratio"], color=st["color"], marker=st["marker"],
                     label=f"scan / reduce speedup, {st['label']}")
         style.log2_axis(ax, "x", ratio["n"].unique())
-        ax.set_ylim(bottom=0)
+        style.log10_axis(ax, "y")
         ax.set_xlabel("elements n (doubles)")
         ax.set_ylabel(f"speedup ratio at p = {run.cores}")
     style.legend_below(fig, axes, ncol=3)

@@ -141,10 +141,9 @@ class Model:
                     if n <= 1 << 14:
                         self.add(e, "tree", backend, n * (6e-6 if backend == "process" else
                                                           2e-6) / self.par(p), n=n, p=p)
-                self.add(e, "partitioned", "tbb", n * 0.15e-9 / self.bandwidth_par(p) + 3e-6,
-                         n=n, p=p)
-                self.add(e, "partitioned", "openmp", n * 0.15e-9 / self.bandwidth_par(p) + 2e-6,
-                         n=n, p=p)
+                for peer, over in (("tbb", 3e-6), ("openmp", 2e-6), ("stdpar", 4e-6)):
+                    self.add(e, "reduce", peer, n * 0.15e-9 / self.bandwidth_par(p) + over,
+                             n=n, p=p)
                 if n <= 1 << 14:
                     self.add(e, "tree", "cpython_process", n * 90e-6 / self.par(p), n=n, p=p,
                              chunksize=1)
@@ -163,8 +162,9 @@ class Model:
                     self.add(e, "reduce_then_scan", backend, 1.5 * n * 0.4e-9 / bw + over * p,
                              n=n, p=p)
                     self.add(e, "partitioned", backend, n * 0.15e-9 / bw + over * p, n=n, p=p)
-                self.add(e, "two_pass", "tbb", 2 * n * 0.45e-9 / bw + 5e-6, n=n, p=p)
-                self.add(e, "two_pass", "stdpar", 2 * n * 0.42e-9 / bw + 5e-6, n=n, p=p)
+                self.add(e, "scan", "tbb", 2 * n * 0.45e-9 / bw + 5e-6, n=n, p=p)
+                self.add(e, "scan", "stdpar", 2 * n * 0.42e-9 / bw + 5e-6, n=n, p=p)
+                self.add(e, "two_pass", "openmp", 2 * n * 0.35e-9 / bw + 2e-6, n=n, p=p)
 
     def pack(self):
         e = "pack"

@@ -63,11 +63,13 @@ class ClaimsTest(unittest.TestCase):
                 ("gil_baseline", "loop", "gil_thread"): 0.4}
         self.assertEqual(self.verdict("gil_threads", fast).status, REFUTED)
 
-    def test_scan_half_confirmed_when_the_scan_is_half_as_scalable(self):
-        # Slowing the parallel scans by 1.8 puts scan/reduce speedup into [0.4, 0.6] here.
-        half = {("scan_two_pass", "two_pass", b): 1.8 for b in ("process", "thread")}
-        self.assertIn(self.verdict("scan_half", half).status, (CONFIRMED, CONDITIONAL))
-        self.assertEqual(self.verdict("scan_half").status, REFUTED)
+    def test_scan_half_follows_the_ratio_of_speedups(self):
+        # The model's two-pass scan scales about 0.6 times as well as the reduce; slowing or
+        # speeding its parallel runs moves the ratio into [0.4, 0.6] or well above it.
+        def scan(factor):
+            return {("scan_two_pass", "two_pass", b): factor for b in ("process", "thread")}
+        self.assertIn(self.verdict("scan_half", scan(1.25)).status, (CONFIRMED, CONDITIONAL))
+        self.assertEqual(self.verdict("scan_half", scan(0.5)).status, REFUTED)
 
     def test_blas_claim_refuted_when_the_pools_win_everywhere(self):
         parallel = ("process", "thread", "openmp", "cpython_process")
