@@ -145,8 +145,8 @@ struct Failure {
 };
 
 // A pool whose results arrive through channels that a waiting caller may drain itself (the
-// process pool): waiting threads call poll() while they spin, so a result reaches the caller in
-// one hop instead of two.
+// process pool): waiting threads call poll() while they spin, and when they sleep they are
+// woken by the workers directly, so a result reaches the caller in one hop instead of two.
 class Driver {
  public:
   virtual ~Driver() = default;
@@ -156,6 +156,13 @@ class Driver {
   // Delivers whatever results have arrived. `must` waits for the channel lock rather than
   // skipping when another thread holds it (the last poll after leave() must not be skipped).
   virtual void poll(bool must) = 0;
+  // Sleeping: begin_sleep() counts the caller as a sleeper and returns the progress counter;
+  // sleep() waits until it moves past `seen` (any result delivered or failed, by anyone) or
+  // the deadline; end_sleep() uncounts the caller.
+  virtual std::uint32_t begin_sleep() = 0;
+  virtual void sleep(std::uint32_t seen,
+                     std::optional<wait_detail::Clock::time_point> deadline) = 0;
+  virtual void end_sleep() = 0;
 };
 
 // A completion counter that waiters spin on and then sleep on.
@@ -186,10 +193,21 @@ class Signal {
           },
           budget);
       driver_->leave();
-      driver_->poll(true);
-    } else {
-      wait_detail::spin_until(done, budget);
+      // A worker that saw this caller asleep woke it instead of the pool's thread: after
+      // end_sleep(), one more poll collects what such a worker published meanwhile.
+      for (;;) {
+        const std::uint32_t seen = driver_->begin_sleep();
+        driver_->poll(true);
+        if (!done() && !(deadline && wait_detail::Clock::now() >= *deadline)) {
+          driver_->sleep(seen, deadline);
+        }
+        driver_->end_sleep();
+        driver_->poll(true);
+        if (done()) return true;
+        if (deadline && wait_detail::Clock::now() >= *deadline) return false;
+      }
     }
+    wait_detail::spin_until(done, budget);
     for (;;) {
       const std::uint32_t seen = version_.load(std::memory_order_seq_cst);
       if (done()) return true;

@@ -74,6 +74,8 @@ struct alignas(64) Header {
   std::atomic<std::uint32_t> spinner;                 // token of the idle worker spinning, or 0
   alignas(64) std::atomic<std::uint32_t> collector_armed;  // the parent's thread sleeps
   std::atomic<std::uint32_t> pollers;  // parent threads draining results while they wait
+  alignas(64) std::atomic<std::uint32_t> progress;  // futex: bumped when a result arrives
+  std::atomic<std::uint32_t> sleepers;              // parent threads asleep on `progress`
 };
 
 struct alignas(64) Slot {
@@ -169,6 +171,9 @@ class Core final : public async_detail::Driver {
     if (owned_here()) header().pollers.fetch_sub(1, std::memory_order_seq_cst);
   }
   void poll(bool must) override;
+  std::uint32_t begin_sleep() override;
+  void sleep(std::uint32_t seen, std::optional<wait_detail::Clock::time_point> deadline) override;
+  void end_sleep() override;
 
  private:
   struct Worker {
@@ -211,6 +216,7 @@ class Core final : public async_detail::Driver {
   void fail_everything(const async_detail::Failure& failure);
   bool results_waiting() const;
   void wake_service();
+  void announce_progress();
 
   // Worker side: runs in the forked child, touches only the mapping and its own stack/heap.
   [[noreturn]] void worker_main(std::size_t index, std::uint32_t token);
@@ -513,6 +519,36 @@ void Core::release(std::uint64_t position) {
     arena_tail_ = inflight_[free_tail_ % kSlots].arena_begin;
   }
   if (--outstanding_ == 0) changed_.notify_all();
+  announce_progress();
+}
+
+// Wakes the callers asleep in a wait: a result they may be waiting for has been delivered
+// or failed (by this thread, which may not be the one the worker woke).
+void Core::announce_progress() {
+  Header& h = header();
+  if (h.sleepers.load(std::memory_order_seq_cst) != 0) {
+    h.progress.fetch_add(1, std::memory_order_seq_cst);
+    wait_detail::futex_wake(h.progress);
+  }
+}
+
+std::uint32_t Core::begin_sleep() {
+  if (!owned_here()) return 0;
+  Header& h = header();
+  h.sleepers.fetch_add(1, std::memory_order_seq_cst);
+  return h.progress.load(std::memory_order_seq_cst);
+}
+
+void Core::sleep(std::uint32_t seen, std::optional<wait_detail::Clock::time_point> deadline) {
+  if (!owned_here()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return;
+  }
+  wait_detail::futex_wait(header().progress, seen, deadline);
+}
+
+void Core::end_sleep() {
+  if (owned_here()) header().sleepers.fetch_sub(1, std::memory_order_seq_cst);
 }
 
 bool Core::allocate_arena(std::size_t bytes, std::uint64_t* begin) {
@@ -571,8 +607,9 @@ void Core::pump() {
       s.arg_size = scratch_.size();
       s.word.store(position << kOwnerBits, std::memory_order_release);
       ++count;
-    } else if (--outstanding_ == 0) {
-      changed_.notify_all();
+    } else {
+      if (--outstanding_ == 0) changed_.notify_all();
+      announce_progress();
     }
     if (++pending_next_chunk_ == job.chunks()) {
       pending_.pop_front();
@@ -615,6 +652,7 @@ void Core::fail_everything(const async_detail::Failure& failure) {
     pending_next_chunk_ = 0;
   }
   changed_.notify_all();
+  announce_progress();
 }
 
 void Core::submit(std::shared_ptr<Job> job) {
@@ -817,8 +855,13 @@ void Core::push_result(std::size_t index, std::uint64_t position, std::uint32_t 
   std::memcpy(at, &header_bytes, sizeof header_bytes);
   if (payload.size() != 0) std::memcpy(at + sizeof header_bytes, payload.data(), payload.size());
   c.head.store(end, std::memory_order_seq_cst);
-  if (h.pollers.load(std::memory_order_seq_cst) == 0 &&
-      h.collector_armed.load(std::memory_order_seq_cst) != 0) {
+  // Someone must collect the result: a caller spinning in a wait will; a caller asleep in a
+  // wait is woken to do it; otherwise the parent's thread, if it sleeps.
+  if (h.sleepers.load(std::memory_order_seq_cst) != 0) {
+    h.progress.fetch_add(1, std::memory_order_seq_cst);
+    wait_detail::futex_wake(h.progress);
+  } else if (h.pollers.load(std::memory_order_seq_cst) == 0 &&
+             h.collector_armed.load(std::memory_order_seq_cst) != 0) {
     const std::uint64_t one = 1;
     [[maybe_unused]] ssize_t written = write(event_fd_, &one, sizeof one);
   }

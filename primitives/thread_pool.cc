@@ -31,7 +31,9 @@ void ThreadPool::submit(std::shared_ptr<thread_pool_detail::Job> job) {
     queue_.push_back(std::move(job));
     outstanding_.fetch_add(chunks, std::memory_order_relaxed);
     unclaimed_.fetch_add(chunks, std::memory_order_release);
-    wake = sleepers_ != 0;
+    // A single task goes to the spinning worker if there is one (a spinner that gives up
+    // looks at the queue under the lock before it sleeps, so the task is never stranded).
+    wake = sleepers_ != 0 && (chunks > 1 || !spinner_.load(std::memory_order_acquire));
   }
   if (wake) {
     if (chunks == 1) {
@@ -44,9 +46,14 @@ void ThreadPool::submit(std::shared_ptr<thread_pool_detail::Job> job) {
 
 void ThreadPool::worker_loop() {
   for (;;) {
-    // Spin first: a task submitted within the budget is picked up without a kernel wake-up.
-    wait_detail::spin_until([this] { return unclaimed_.load(std::memory_order_acquire) != 0; },
-                            wait_detail::kSpinBudget);
+    // One idle worker spins, so that a task submitted within the budget is picked up without a
+    // kernel wake-up; the others sleep at once and leave the cores to the busy threads.
+    if (!spinner_.exchange(true, std::memory_order_acquire)) {
+      wait_detail::spin_until(
+          [this] { return unclaimed_.load(std::memory_order_acquire) != 0; },
+          wait_detail::kSpinBudget);
+      spinner_.store(false, std::memory_order_release);
+    }
     std::shared_ptr<thread_pool_detail::Job> job;
     std::size_t chunk;
     {

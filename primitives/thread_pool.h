@@ -8,9 +8,9 @@
 // chunks not yet started and waits for the running ones; a task that crashes crashes the
 // process (there is no worker to lose).
 //
-// Cost: a submission is one lock and, if a worker sleeps, one wake-up; idle workers spin for
-// a few tens of microseconds before sleeping, so back-to-back tasks are picked up in well under
-// a microsecond. map_async/starmap_async/imap copy the items (they outlive the call); map and
+// Cost: a submission is one lock and, if a worker sleeps, one wake-up; one idle worker spins
+// for a few tens of microseconds before sleeping, so back-to-back tasks are picked up in well
+// under a microsecond. map_async/starmap_async/imap copy the items (they outlive the call); map and
 // starmap do not.
 #ifndef PROCPAR_PRIMITIVES_THREAD_POOL_H_
 #define PROCPAR_PRIMITIVES_THREAD_POOL_H_
@@ -340,7 +340,8 @@ class ThreadPool {
   bool open_ = true;
   bool stopping_ = false;
   bool joined_ = false;
-  std::atomic<std::size_t> unclaimed_{0};    // chunks in the queue: what idle workers spin on
+  std::atomic<std::size_t> unclaimed_{0};    // chunks in the queue: what an idle worker spins on
+  std::atomic<bool> spinner_{false};         // an idle worker is spinning
   std::atomic<std::size_t> outstanding_{0};  // chunks submitted and not yet finished
   std::vector<std::thread> threads_;
 };
