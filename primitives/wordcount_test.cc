@@ -67,6 +67,13 @@ const std::string& kjv() {
   return text;
 }
 
+// The first megabyte of it (Genesis and most of Exodus), for the tests that count on every pool
+// several times: enough for every worker to see thousands of distinct words.
+std::string_view kjv_part() {
+  const std::string_view whole = kjv();
+  return whole.substr(0, split_at_word_boundaries(whole.substr(0, 1 << 20), 1).back().second);
+}
+
 TEST(Tokenisation, FollowsTheWrittenRule) {
   EXPECT_THAT(count_words("The LORD's house; the lord's HOUSE"),
               ElementsAre(Pair("house", 2), Pair("lord's", 2), Pair("the", 2)));
@@ -82,7 +89,7 @@ TEST(WordCounter, MatchesTheObviousCountOnRandomTexts) {
   // and long words (over 16 and over 64 bytes) occur.
   std::mt19937_64 rng(1);
   const std::string alphabet = "aAbZz' .,\n9\xc3\xa9";
-  for (int trial = 0; trial < 1000; ++trial) {
+  for (int trial = 0; trial < 500; ++trial) {
     const std::size_t n = rng() % 600;
     std::string text(n, ' ');
     const bool long_words = trial % 3 == 0;
@@ -185,9 +192,9 @@ template <class P>
 class WordCountOnPool : public testing::WatchedTest<P> {};
 TYPED_TEST_SUITE(WordCountOnPool, testing::PoolTypes);
 
-TYPED_TEST(WordCountOnPool, EqualsTheSerialCountOnTheKingJamesBible) {
-  RawArray<char> text = shared_text(kjv());
-  const WordCounts expected = count_words(kjv());
+TYPED_TEST(WordCountOnPool, EqualsTheSerialCountOnAMegabyteOfTheBible) {
+  RawArray<char> text = shared_text(kjv_part());
+  const WordCounts expected = count_words(kjv_part());
   for (std::size_t p : {2, 3}) {
     TypeParam pool(p);
     for (std::size_t tasks : {0, 13}) {
