@@ -41,7 +41,7 @@ BETTER_FRACTION = 1.25   # reported, so that a lasting gain can be made the new 
 @dataclass(frozen=True)
 class Tracked:
     """reference time / measured time. Selector values: 'max' (the largest value measured for
-    the rest of the selector), 'cores' (the run's cores), 'log2n' (log2 of the resolved n),
+    the rest of the selector), 'cores' (the run's cores), 'log2n' (floor of log2 of the resolved n, as map_chunksize.cc),
     'same' (in `reference`: the measured side's resolved value)."""
     id: str
     experiment: str
@@ -129,7 +129,7 @@ def _resolve(df, selector, run, same=None):
             fixed[key] = value.item() if hasattr(value, "item") else value
     for key, value in selector.items():
         if value == "log2n":
-            fixed[key] = int(round(math.log2(fixed["n"])))
+            fixed[key] = int(math.floor(math.log2(fixed["n"])))  # as map_chunksize.cc
     return fixed
 
 
