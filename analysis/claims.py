@@ -443,6 +443,10 @@ def _dot_scales_better(run):
 def _blas_wins(run):
     df = run.data("matvec_blas")
     rows = []
+    # Only the shapes that the C++ binary measured have serial OpenBLAS; the CPython reference
+    # may add smaller shapes of its own, which have no BLAS time to compare with here.
+    blas_shapes = select(df, backend="openblas_serial")[["rows", "cols"]].drop_duplicates()
+    df = df.merge(blas_shapes, on=["rows", "cols"])
     for (r, c), shape in df.groupby(["rows", "cols"]):
         blas = _spread(shape, "matvec", backend="openblas_serial")
         for backend in ("process", "thread", "openmp", "cpython_process"):
