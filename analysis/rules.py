@@ -74,7 +74,8 @@ def rules(run_dirs, key):
         targets.append(target)
         deps = " \\\n    ".join(sorted({_mk(i) for i in inputs}))
         out.append(f"{_mk(target)}: \\\n    {deps}")
-        out.append(f"\t@mkdir -p $(dir $@)\n\tcd $(ROOT) && $(PY) -m {command}")
+        out.append(f"\t@mkdir -p $(dir $@)\n\t@echo 'analysis: $(notdir $@)'\n"
+                   f"\t@cd $(ROOT) && $(PY) -m {command}")
         out.append("")
 
     for name in FIGURES:

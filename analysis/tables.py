@@ -12,7 +12,6 @@ import json
 import math
 import sys
 
-import numpy as np
 
 from analysis.claims import CLAIMS_BY_ID
 from analysis.runs import InputError, load_runs
@@ -35,13 +34,23 @@ def _bytes(value):
     return f"{value / 2 ** 30:.1f} GiB"
 
 
+def _size(cache):
+    if cache.get("size_bytes"):
+        size = int(cache["size_bytes"])
+        return f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB"
+    return cache.get("size") or "?"
+
+
 def _caches(cpu):
-    parts = []
-    for cache in cpu.get("caches") or []:
-        if cache.get("type") == "Instruction":
-            continue
-        parts.append(f"L{cache.get('level')} {cache.get('size')}")
+    parts = [f"L{cache.get('level')} {_size(cache)}" for cache in cpu.get("caches") or []
+             if cache.get("type") != "Instruction"]
     return ", ".join(parts) or "--"
+
+
+def _vectors(cpu):
+    flags = cpu.get("vector_flags") or []
+    widest = [f for f in ("avx512f", "avx2", "avx", "sse4_2") if f in flags]
+    return widest[0] if widest else "--"
 
 
 def machine(runs):
@@ -76,7 +85,8 @@ def machine(runs):
         ("CPU", lambda r: get(r, "cpu", "model")),
         ("Logical / physical cores",
          lambda r: f"{get(r, 'cpu', 'logical_cores')} / {get(r, 'cpu', 'physical_cores') or '--'}"),
-        ("Caches (per core)", lambda r: _caches(r.machine.get("cpu", {}))),
+        ("Caches (as reported)", lambda r: _caches(r.machine.get("cpu", {}))),
+        ("Widest vector extension", lambda r: _vectors(r.machine.get("cpu", {}))),
         ("Memory", lambda r: _bytes(get(r, "memory_bytes"))),
         ("Transparent huge pages",
          lambda r: f"{get(r, 'transparent_hugepage', 'enabled')}; "
@@ -160,10 +170,12 @@ def pool_cost(runs):
 
 
 def scheduler(runs):
-    """Cost per chunk of the dynamic scheduler: the slope of map time against the number of
-    chunks, for the cheap function at p = cores and the largest n (least squares)."""
-    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llrrr@{}}", r"\toprule",
-             r"Run & Pool & n & cost per chunk & fixed cost \\", r"\midrule"]
+    """Cost per chunk of the dynamic scheduler, for the cheap function at p = cores and the
+    largest n: (time at the smallest chunksize - time at the best) / (chunks at the smallest -
+    chunks at the best), the time one more chunk adds to a call, as the caller sees it."""
+    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llrrrrr@{}}", r"\toprule",
+             r"Run & Pool & n & smallest & best & time at best & cost per chunk \\",
+             r"\midrule"]
     for run in runs:
         df = select(run.data("map_chunksize"), variant="map", function="cheap", p=run.cores)
         for backend in ("process", "thread", "cpython_process"):
@@ -173,14 +185,21 @@ def scheduler(runs):
                     continue
                 raise LookupError(f"map_chunksize: no cheap map on {backend} at p={run.cores}")
             n = rows["n"].max()
-            rows = select(rows, n=n)
-            chunks = np.ceil(n / rows["chunksize"].to_numpy())
-            slope, intercept = np.polyfit(chunks, rows["seconds"].to_numpy(), 1)
-            lines.append(" & ".join([f"{run.cores} cores", code(backend),
-                                     f"$2^{{{int(math.log2(n))}}}$", seconds(slope),
-                                     seconds(intercept)]) + r" \\")
+            medians = select(rows, n=n).groupby("chunksize")["seconds"].median()
+            smallest, best = medians.index.min(), medians.idxmin()
+            extra_chunks = math.ceil(n / smallest) - math.ceil(n / best)
+            per_chunk = ((medians[smallest] - medians[best]) / extra_chunks if extra_chunks
+                         else math.nan)
+            lines.append(" & ".join([f"{run.cores} cores", code(backend), _size_text(n),
+                                     _size_text(smallest), _size_text(best),
+                                     seconds(medians[best]), seconds(per_chunk)]) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
+def _size_text(value):
+    value = int(value)
+    if value >= 1024 and value & (value - 1) == 0:
+        return f"$2^{{{value.bit_length() - 1}}}$"
+    return f"{value:,}".replace(",", "\\,")
 
 
 def runs_macros(runs):

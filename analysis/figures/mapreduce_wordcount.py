@@ -14,6 +14,8 @@ def draw(runs):
     for column, run in enumerate(runs):
         df = run.data("mapreduce_wordcount")
         df = df.assign(mbps=df["n"] / df["seconds"] / 1e6)
+        serial = df["backend"].isin(["serial", "cpython_serial"])
+        df.loc[serial, "p"] = df.loc[serial, "p"].fillna(1)  # serial runs drawn at p = 1
         ax = axes[0][column]
         for backend in ("serial", "process", "thread", "cpython_serial", "cpython_process"):
             rows = select(df, backend=backend)
