@@ -185,26 +185,32 @@ class Signal {
                                     *deadline - wait_detail::Clock::now()));
     }
     if (driver_ != nullptr) {
-      driver_->enter();
-      wait_detail::spin_until(
-          [&] {
-            driver_->poll(false);
-            return done();
-          },
-          budget);
-      driver_->leave();
-      // A worker that saw this caller asleep woke it instead of the pool's thread: after
-      // end_sleep(), one more poll collects what such a worker published meanwhile.
+      // Spin (collecting results), then sleep until a worker reports progress; after a
+      // wake-up, spin again: more results usually follow the first (a map's next chunks),
+      // and collecting them while spinning saves the workers a wake-up call per result.
       for (;;) {
-        const std::uint32_t seen = driver_->begin_sleep();
-        driver_->poll(true);
-        if (!done() && !(deadline && wait_detail::Clock::now() >= *deadline)) {
-          driver_->sleep(seen, deadline);
-        }
-        driver_->end_sleep();
-        driver_->poll(true);
+        driver_->enter();
+        wait_detail::spin_until(
+            [&] {
+              driver_->poll(false);
+              return done();
+            },
+            budget);
+        driver_->leave();
+        driver_->poll(true);  // collects what a worker published while it saw us spinning
         if (done()) return true;
         if (deadline && wait_detail::Clock::now() >= *deadline) return false;
+        const std::uint32_t seen = driver_->begin_sleep();
+        driver_->poll(true);
+        if (!done()) driver_->sleep(seen, deadline);
+        driver_->end_sleep();
+        driver_->poll(true);  // collects what a worker published while it saw us asleep
+        if (done()) return true;
+        if (deadline && wait_detail::Clock::now() >= *deadline) return false;
+        if (deadline) {
+          budget = std::min(budget, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        *deadline - wait_detail::Clock::now()));
+        }
       }
     }
     wait_detail::spin_until(done, budget);

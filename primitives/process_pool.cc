@@ -533,23 +533,17 @@ void Core::announce_progress() {
 }
 
 std::uint32_t Core::begin_sleep() {
-  if (!owned_here()) return 0;
+  check_owner();  // a forked copy's results can never arrive: fail rather than wait forever
   Header& h = header();
   h.sleepers.fetch_add(1, std::memory_order_seq_cst);
   return h.progress.load(std::memory_order_seq_cst);
 }
 
 void Core::sleep(std::uint32_t seen, std::optional<wait_detail::Clock::time_point> deadline) {
-  if (!owned_here()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    return;
-  }
   wait_detail::futex_wait(header().progress, seen, deadline);
 }
 
-void Core::end_sleep() {
-  if (owned_here()) header().sleepers.fetch_sub(1, std::memory_order_seq_cst);
-}
+void Core::end_sleep() { header().sleepers.fetch_sub(1, std::memory_order_seq_cst); }
 
 bool Core::allocate_arena(std::size_t bytes, std::uint64_t* begin) {
   std::uint64_t at = arena_head_;

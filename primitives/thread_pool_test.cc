@@ -28,7 +28,10 @@ int rendezvous(int n) {
   return n;
 }
 
+std::atomic<int> started{0};
+
 int block_until_released(int x) {
+  started.fetch_add(1);
   while (!release.load()) std::this_thread::sleep_for(1ms);
   return x;
 }
@@ -56,9 +59,9 @@ TEST(ThreadPool, TerminateFailsUnstartedTasksAndLetsTheRunningOneFinish) {
   contract::Watchdog watchdog(60);
   ThreadPool pool(1);
   release = false;
+  started = 0;
   auto running = pool.apply_async(block_until_released, 1);
-  while (pool.workers() == 1 && running.ready()) std::this_thread::yield();
-  std::this_thread::sleep_for(5ms);  // let the worker claim it
+  while (started.load() == 0) std::this_thread::yield();  // the worker is running it
   auto queued = pool.apply_async(block_until_released, 2);
   auto mapped = pool.map_async(block_until_released, std::vector<int>(10, 3), 1);
   auto stream = pool.imap(block_until_released, std::vector<int>(5, 4));
