@@ -371,8 +371,9 @@ def _scan_double_work(run):
             rows.append({"backend": backend, "n": int(n), "factor": slow.median,
                          "holds": WORK_FACTOR_TWO[0] <= slow.median <= WORK_FACTOR_TWO[1]})
     status, condition, cases = _cases(rows, ["backend", "n"])
-    summary = (f"On one worker and at the largest n, the two-pass scan takes {number(cases.factor.min())} to "
-               f"{number(cases.factor.max())} times the serial scan; the rule calls a factor in "
+    summary = (f"On one worker and at the largest n, the two-pass scan takes "
+               f"{number(cases.factor.min())} to {number(cases.factor.max())} times the serial "
+               f"scan; the rule calls a factor in "
                f"[{WORK_FACTOR_TWO[0]}, {WORK_FACTOR_TWO[1]}] ``a factor of 2 more work''.")
     return Verdict(status, summary + _status_text(status, condition), condition,
                    _evidence(cases, ["backend", "n", "factor", "holds"]))

@@ -41,8 +41,9 @@ BETTER_FRACTION = 1.25   # reported, so that a lasting gain can be made the new 
 @dataclass(frozen=True)
 class Tracked:
     """reference time / measured time. Selector values: 'max' (the largest value measured for
-    the rest of the selector), 'cores' (the run's cores), 'log2n' (floor of log2 of the resolved n, as map_chunksize.cc),
-    'same' (in `reference`: the measured side's resolved value)."""
+    the rest of the selector), 'cores' (the run's cores), 'log2n' (floor of log2 of the
+    resolved n, as map_chunksize.cc), 'same' (in `reference`: the measured side's resolved
+    value)."""
     id: str
     experiment: str
     what: str
