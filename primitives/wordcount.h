@@ -11,10 +11,11 @@
 //   WordCounts counts = word_count(pool, text.span());
 //   counts[0];                                      // {"the", 64023}: count desc, then word
 //
-// Cost: one pass over the text in the workers (about 400 MB/s per core here: a vectorised
-// scan for word boundaries and an open-addressing table keyed by the word's first 16 bytes, with
-// no allocation per word), plus a reduce phase proportional to the number of distinct words per
-// task (a few thousand to tens of thousands for English text), independent of the text's size.
+// Cost: one pass over the text in the workers (0.8-0.9 GB/s per core here, about 70 times
+// CPython's re.findall + Counter per CPU second: a vectorised scan for word boundaries, AVX-512
+// or SSE2, and an open-addressing table keyed by the word's first 16 bytes, with no allocation
+// per word), plus a reduce phase proportional to the number of distinct words per task (12,866
+// for the King James Bible), independent of the text's size: about 3 ms for two tasks here.
 #ifndef PROCPAR_PRIMITIVES_WORDCOUNT_H_
 #define PROCPAR_PRIMITIVES_WORDCOUNT_H_
 
