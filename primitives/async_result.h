@@ -153,9 +153,10 @@ class Driver {
   // Counts the caller as a poller (so workers need not wake the pool's own thread) or not.
   virtual void enter() = 0;
   virtual void leave() = 0;
-  // Delivers whatever results have arrived. `must` waits for the channel lock rather than
-  // skipping when another thread holds it (the last poll after leave() must not be skipped).
-  virtual void poll(bool must) = 0;
+  // Delivers whatever results have arrived; returns whether there were any. `must` waits for
+  // the channel lock rather than skipping when another thread holds it (the last poll after
+  // leave() must not be skipped).
+  virtual bool poll(bool must) = 0;
   // Sleeping: begin_sleep() counts the caller as a sleeper and returns the progress counter;
   // sleep() waits until it moves past `seen` (any result delivered or failed, by anyone) or
   // the deadline; end_sleep() uncounts the caller.
@@ -185,17 +186,24 @@ class Signal {
                                     *deadline - wait_detail::Clock::now()));
     }
     if (driver_ != nullptr) {
-      // Spin (collecting results), then sleep until a worker reports progress; after a
-      // wake-up, spin again: more results usually follow the first (a map's next chunks),
-      // and collecting them while spinning saves the workers a wake-up call per result.
+      // Spin (collecting results) while results keep coming, then sleep until a worker
+      // reports progress; after a wake-up, spin again: more results usually follow the first
+      // (a map's next chunks), and collecting them while spinning saves the workers a wake-up
+      // call per result. The budget is for a spell without progress, so a long map is
+      // collected by spinning from start to end.
       for (;;) {
         driver_->enter();
-        wait_detail::spin_until(
-            [&] {
-              driver_->poll(false);
-              return done();
-            },
-            budget);
+        bool progressed = false;
+        do {
+          progressed = false;
+          wait_detail::spin_until(
+              [&] {
+                progressed = driver_->poll(false);
+                return progressed || done();
+              },
+              budget);
+        } while (progressed && !done() &&
+                 !(deadline && wait_detail::Clock::now() >= *deadline));
         driver_->leave();
         driver_->poll(true);  // collects what a worker published while it saw us spinning
         if (done()) return true;

@@ -170,7 +170,7 @@ class Core final : public async_detail::Driver {
   void leave() override {
     if (owned_here()) header().pollers.fetch_sub(1, std::memory_order_seq_cst);
   }
-  void poll(bool must) override;
+  bool poll(bool must) override;
   std::uint32_t begin_sleep() override;
   void sleep(std::uint32_t seen, std::optional<wait_detail::Clock::time_point> deadline) override;
   void end_sleep() override;
@@ -206,8 +206,8 @@ class Core final : public async_detail::Driver {
   void spawn(std::size_t index);
   void reap_exited();
   void handle_exit(std::size_t index, int wait_status);
-  void drain(std::size_t index);
-  void drain_all();
+  bool drain(std::size_t index);
+  bool drain_all();
   void deliver(const RecordHeader& record, ByteReader& payload);
   void release(std::uint64_t position);
   void pump();
@@ -441,17 +441,19 @@ void Core::handle_exit(std::size_t index, int wait_status) {
   pump();
 }
 
-void Core::drain_all() {
+bool Core::drain_all() {
+  bool any = false;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
-    if (workers_[i].alive) drain(i);
+    if (workers_[i].alive) any |= drain(i);
   }
+  return any;
 }
 
-void Core::drain(std::size_t index) {
+bool Core::drain(std::size_t index) {
   WorkerControl& c = control(index);
   std::uint64_t tail = c.tail.load(std::memory_order_relaxed);
   const std::uint64_t head = c.head.load(std::memory_order_acquire);
-  if (tail == head) return;
+  if (tail == head) return false;
   std::byte* bytes = ring(index);
   while (tail != head) {
     const std::size_t offset = tail % kRingBytes;
@@ -471,6 +473,7 @@ void Core::drain(std::size_t index) {
     }
   }
   pump();
+  return true;
 }
 
 void Core::deliver(const RecordHeader& record, ByteReader& payload) {
@@ -664,16 +667,16 @@ void Core::check_open() {
   if (!open_) throw PoolClosed();
 }
 
-void Core::poll(bool must) {
-  if (!owned_here()) return;
+bool Core::poll(bool must) {
+  if (!owned_here()) return false;
   std::unique_lock lock(mutex_, std::defer_lock);
   if (must) {
     lock.lock();
   } else if (!lock.try_lock()) {
-    return;
+    return false;
   }
-  if (terminated_ || joined_) return;
-  drain_all();
+  if (terminated_ || joined_) return false;
+  return drain_all();
 }
 
 void Core::close() {
