@@ -4,6 +4,7 @@
     /usr/bin/python3 -m analysis.tables pool_cost --run RUN [--run ...] --out FILE.tex
     /usr/bin/python3 -m analysis.tables scheduler --run RUN [--run ...] --out FILE.tex
     /usr/bin/python3 -m analysis.tables runs      --run RUN [--run ...] --out FILE.tex
+    /usr/bin/python3 -m analysis.tables peers     --run RUN [--run ...] --out FILE.tex
     /usr/bin/python3 -m analysis.tables claims    --verdict DERIVED.json [...] --out FILE.tex
 """
 
@@ -13,6 +14,7 @@ import math
 import sys
 
 
+from analysis import peers as peer_goals
 from analysis.claims import CLAIMS_BY_ID
 from analysis.runs import InputError, load_runs
 from analysis.stats import Spread, select
@@ -195,6 +197,27 @@ def scheduler(runs):
                                      seconds(medians[best]), seconds(per_chunk)]) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
+def peers(runs):
+    """The primitives' speed goals against their peers (analysis/peers.py), one row per goal."""
+    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llllrrrc@{}}", r"\toprule",
+             r"Run & Primitive & Goal & Reference & process & reference & ratio & met \\",
+             r"\midrule"]
+    for run in runs:
+        previous = None
+        for r in peer_goals.evaluate(run):
+            first = r.primitive != previous
+            previous = r.primitive
+            primitive = f"{escape(r.primitive)}, n\\,=\\,{_size_text(r.n)}" if first else ""
+            lines.append(" & ".join([
+                f"{run.cores} cores" if first else "", primitive, escape(r.goal),
+                code(r.reference), seconds(r.process_seconds), seconds(r.reference_seconds),
+                number(r.ratio) + r"\,/\," + number(r.limit),
+                "yes" if r.met else r"\textbf{no}"]) + r" \\")
+        lines.append(r"\midrule" if run is not runs[-1] else r"\bottomrule")
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines) + "\n"
+
+
 def _size_text(value):
     value = int(value)
     if value >= 1024 and value & (value - 1) == 0:
@@ -274,7 +297,8 @@ def tally(verdict_files):
 
 
 TABLES = {"machine": (machine, ()), "pool_cost": (pool_cost, ("pool_overhead",)),
-          "scheduler": (scheduler, ("map_chunksize",)), "runs": (runs_macros, ())}
+          "scheduler": (scheduler, ("map_chunksize",)), "runs": (runs_macros, ()),
+          "peers": (peers, peer_goals.EXPERIMENTS)}
 
 VERDICT_TABLES = {"claims": claims, "tally": tally}
 

@@ -175,7 +175,8 @@ class Model:
                          keep_pct=keep)
                 for p in worker_counts(self.cores):
                     bw = self.bandwidth_par(p)
-                    for backend, over in (("process", 15e-6), ("thread", 6e-6)):
+                    for backend, over in (("process", 15e-6), ("thread", 6e-6),
+                                          ("openmp", 3e-6)):
                         self.add(e, "scan_pack", backend, n * 0.7e-9 / bw + over * p, n=n,
                                  p=p, keep_pct=keep)
                     self.add(e, "copy_if", "stdpar", n * (0.9e-9 + mispredict) / bw + 5e-6,

@@ -1,0 +1,152 @@
+"""The library against its peers: the speed goals of the primitives, computed from a run.
+
+At the largest size of each bulk experiment and p = the run's cores, the process pool's time is
+compared with each goal's reference in the same run:
+
+    within 5 % of the best peer, and at least 90 % of the OpenMP read-bandwidth sum (reduce, dot);
+    faster than every library peer, and within 10 % of the hand-written OpenMP kernel (scan, pack);
+    within 10 % of the thread pool (every bulk primitive);
+    at least 30 times CPython's multiprocessing + Counter throughput (word count).
+
+A goal's ratio is the median, over every pair of repetitions, of the process pool's time over the
+reference's; the goal is met when that median is at most the goal's limit. For a reference with
+several candidates (the best peer), the candidate with the smallest median time is used.
+
+    /usr/bin/python3 -m analysis.peers RUN_FOLDER     prints the goals of one run
+"""
+
+import sys
+from dataclasses import dataclass
+
+from analysis.runs import InputError, load_runs
+from analysis.stats import select, speedup
+
+
+@dataclass(frozen=True)
+class Goal:
+    text: str                # what the goal says, for the table
+    references: tuple        # (variant, backend) candidates; the fastest one is the reference
+    limit: float             # process time / reference time must be at most this
+
+
+@dataclass(frozen=True)
+class Primitive:
+    name: str
+    experiment: str
+    variants: tuple          # the primitive's variants on the pools; the process pool's fastest
+    goals: tuple
+    where: tuple = ()        # extra (column, value) pairs selecting the rows
+
+
+def _thread_goal(variant):
+    return Goal("within 10% of the thread pool", ((variant, "thread"),), 1.10)
+
+
+PRIMITIVES = (
+    Primitive("reduce", "reduce_tree_vs_partitioned", ("partitioned",), (
+        Goal("within 5% of the best peer",
+             (("reduce", "tbb"), ("reduce", "openmp"), ("reduce", "stdpar"),
+              ("reduce_unseq", "stdpar")), 1.05),
+        Goal("90% of the OpenMP sum's bandwidth", (("reduce", "openmp"),), 1 / 0.9),
+        _thread_goal("partitioned"))),
+    Primitive("dot", "dot_flop_mop", ("dot",), (
+        Goal("within 5% of the best peer", (("dot", "openblas"), ("dot", "openmp")), 1.05),
+        Goal("90% of the OpenMP dot's bandwidth", (("dot", "openmp"),), 1 / 0.9),
+        _thread_goal("dot"))),
+    Primitive("scan", "scan_two_pass", ("reduce_then_scan", "two_pass"), (
+        Goal("faster than every library peer", (("scan", "tbb"), ("scan", "stdpar")), 1.0),
+        Goal("within 10% of OpenMP two-pass", (("two_pass", "openmp"),), 1.10),
+        _thread_goal(None))),
+    Primitive("pack", "pack", ("scan_pack",), (
+        Goal("faster than every library peer", (("copy_if", "stdpar"),), 1.0),
+        Goal("within 10% of OpenMP two-pass", (("scan_pack", "openmp"),), 1.10),
+        _thread_goal("scan_pack")), where=(("keep_pct", 50),)),
+    Primitive("matvec", "matvec_blas", ("matvec",), (_thread_goal("matvec"),)),
+    Primitive("word count", "mapreduce_wordcount", ("wordcount",), (
+        Goal("30 times CPython's throughput", (("wordcount", "cpython_process"),), 1 / 30),
+        _thread_goal("wordcount"))),
+)
+
+EXPERIMENTS = tuple(sorted({p.experiment for p in PRIMITIVES}))
+
+
+@dataclass(frozen=True)
+class Result:
+    primitive: str
+    n: int
+    p: int
+    goal: str
+    variant: str             # the process pool's variant compared
+    reference: str           # "variant/backend" of the reference used
+    process_seconds: float   # medians
+    reference_seconds: float
+    ratio: float             # median of process / reference over pairs of repetitions
+    limit: float
+
+    @property
+    def met(self):
+        return self.ratio <= self.limit
+
+
+def _median(rows):
+    return float(rows["seconds"].median())
+
+
+def evaluate(run):
+    """Every goal of every primitive measured in `run`, in the order of PRIMITIVES."""
+    results = []
+    for prim in PRIMITIVES:
+        df = select(run.data(prim.experiment), **dict(prim.where))
+        ours_all = select(df, backend="process", variant=list(prim.variants))
+        if ours_all.empty:
+            raise LookupError(f"{prim.experiment}: no {'/'.join(prim.variants)} on the process pool")
+        n = int(ours_all["n"].max())
+        ps = set(ours_all["p"].dropna().astype(int))
+        p = run.cores if run.cores in ps else max(ps)
+        df = select(df, n=n)
+        ours_all = select(ours_all, n=n, p=p)
+        variant = min(prim.variants,
+                      key=lambda v: _median(select(ours_all, variant=v))
+                      if not select(ours_all, variant=v).empty else float("inf"))
+        ours = select(ours_all, variant=variant)
+        for goal in prim.goals:
+            candidates = []
+            for ref_variant, backend in goal.references:
+                rows = select(df, variant=ref_variant or variant, backend=backend)
+                if "p" in rows and rows["p"].notna().any():
+                    rows = select(rows, p=p)
+                if not rows.empty:
+                    candidates.append((f"{ref_variant or variant}/{backend}", rows))
+            if not candidates:
+                shown = ", ".join(f"{v or variant}/{b}" for v, b in goal.references)
+                raise LookupError(f"{prim.experiment}: no reference for the goal "
+                                  f"'{goal.text}' ({shown}) at n={n}, p={p}")
+            name, ref = min(candidates, key=lambda c: _median(c[1]))
+            # speedup(a, b) is a / b over pairs: here process time over reference time.
+            ratio = speedup(ours["seconds"], ref["seconds"]).median
+            results.append(Result(prim.name, n, p, goal.text, variant, name, _median(ours),
+                                  _median(ref), ratio, goal.limit))
+    return results
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python3 -m analysis.peers RUN_FOLDER", file=sys.stderr)
+        return 2
+    try:
+        (run,) = load_runs(argv, EXPERIMENTS)
+        results = evaluate(run)
+    except (InputError, LookupError) as e:
+        print(f"peers: {e}", file=sys.stderr)
+        return 2
+    for r in results:
+        print(f"{r.primitive:10} n={r.n:<10} p={r.p}  {r.goal:38} "
+              f"{r.variant}/process {r.process_seconds * 1e3:9.3f} ms  vs {r.reference:24} "
+              f"{r.reference_seconds * 1e3:9.3f} ms  ratio {r.ratio:6.3f} (limit {r.limit:.3f})"
+              f"  {'met' if r.met else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
