@@ -1,7 +1,7 @@
 """The library against its peers: the speed goals of the primitives, computed from a run.
 
-At the largest size of each bulk experiment and p = the run's cores, the process pool's time is
-compared with each goal's reference in the same run:
+At p = the run's cores and the largest size where both were measured, the process pool's time
+is compared with each goal's reference in the same run:
 
     within 5 % of the best peer, and at least 90 % of the OpenMP read-bandwidth sum (reduce, dot);
     faster than every library peer, and within 10 % of the hand-written OpenMP kernel (scan, pack);
@@ -92,39 +92,46 @@ def _median(rows):
     return float(rows["seconds"].median())
 
 
+def _at_p(rows, p):
+    return select(rows, p=p) if rows["p"].notna().any() else rows
+
+
 def evaluate(run):
-    """Every goal of every primitive measured in `run`, in the order of PRIMITIVES."""
+    """Every goal of every primitive measured in `run`, in the order of PRIMITIVES. Each goal is
+    judged at the largest n where both the process pool and a reference were measured (the
+    CPython word count, for one, does not run the largest corpus)."""
     results = []
     for prim in PRIMITIVES:
         df = select(run.data(prim.experiment), **dict(prim.where))
         ours_all = select(df, backend="process", variant=list(prim.variants))
         if ours_all.empty:
             raise LookupError(f"{prim.experiment}: no {'/'.join(prim.variants)} on the process pool")
-        n = int(ours_all["n"].max())
         ps = set(ours_all["p"].dropna().astype(int))
         p = run.cores if run.cores in ps else max(ps)
-        df = select(df, n=n)
-        ours_all = select(ours_all, n=n, p=p)
-        variant = min(prim.variants,
-                      key=lambda v: _median(select(ours_all, variant=v))
-                      if not select(ours_all, variant=v).empty else float("inf"))
-        ours = select(ours_all, variant=variant)
+        ours_all = select(ours_all, p=p)
         for goal in prim.goals:
-            candidates = []
-            for ref_variant, backend in goal.references:
-                rows = select(df, variant=ref_variant or variant, backend=backend)
-                if "p" in rows and rows["p"].notna().any():
-                    rows = select(rows, p=p)
-                if not rows.empty:
-                    candidates.append((f"{ref_variant or variant}/{backend}", rows))
-            if not candidates:
-                shown = ", ".join(f"{v or variant}/{b}" for v, b in goal.references)
+            def reference_rows(variant):
+                rows = [(f"{v or variant}/{b}", _at_p(select(df, variant=v or variant, backend=b), p))
+                        for v, b in goal.references]
+                return [(name, r) for name, r in rows if not r.empty]
+            sizes = set(ours_all["n"])
+            sizes &= {n for v in prim.variants for _, r in reference_rows(v) for n in r["n"]}
+            if not sizes:
+                shown = ", ".join(f"{v or prim.variants[0]}/{b}" for v, b in goal.references)
                 raise LookupError(f"{prim.experiment}: no reference for the goal "
-                                  f"'{goal.text}' ({shown}) at n={n}, p={p}")
+                                  f"'{goal.text}' ({shown}) at p={p} and a size the process "
+                                  f"pool ran")
+            n = max(sizes)
+            ours_n = select(ours_all, n=n)
+            variant = min((v for v in prim.variants if not select(ours_n, variant=v).empty),
+                          key=lambda v: _median(select(ours_n, variant=v)))
+            ours = select(ours_n, variant=variant)
+            candidates = [(name, select(rows, n=n)) for name, rows in reference_rows(variant)]
+            candidates = [(name, rows) for name, rows in candidates if not rows.empty]
             name, ref = min(candidates, key=lambda c: _median(c[1]))
             # speedup(a, b) is a / b over pairs: here process time over reference time.
             ratio = speedup(ours["seconds"], ref["seconds"]).median
-            results.append(Result(prim.name, n, p, goal.text, variant, name, _median(ours),
+            results.append(Result(prim.name, int(n), p, goal.text, variant, name, _median(ours),
                                   _median(ref), ratio, goal.limit))
     return results
 
