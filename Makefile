@@ -1,14 +1,21 @@
 # The project's two commands:
-#   make        set up, build, run every experiment, regenerate the paper
+#   make        set up, build, run every experiment, regenerate the paper from that new run
 #   make test   set up, build, run every test
-# Finer targets: setup, build, results, paper, bench-gate, baseline, clean.
+# Finer targets: setup, build, results, paper (from results/REFERENCE_RUNS, or RUNS="a [b]"),
+# bench-gate, baseline, clean.
 
 BAZEL ?= bazel
 PROFILE ?= full
 
 .PHONY: all setup build test results paper bench-gate baseline clean
 
-all: results paper
+# The paper of `make` shows the run it has just made (named as the runner names runs: machine
+# and date); `make paper` alone shows the committed reference runs.
+all: build
+	@run=$$(/usr/bin/python3 -c 'import sys; sys.path.insert(0, "experiments"); \
+	    import runner; print(runner.default_run_name())') && \
+	$(BAZEL) run //experiments:all -- --profile=$(PROFILE) --run-name=$$run && \
+	$(MAKE) paper RUNS=$$run
 
 setup:
 	@scripts/setup.sh
@@ -25,7 +32,7 @@ results: build
 
 paper:
 	@scripts/setup.sh paper
-	$(MAKE) -C paper
+	$(MAKE) -C paper $(if $(RUNS),RUNS="$(RUNS)")
 
 # CI's regression gate: the quick profile, then its speedups against results/baseline/.
 bench-gate: build

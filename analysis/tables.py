@@ -199,20 +199,20 @@ def scheduler(runs):
     return "\n".join(lines) + "\n"
 def peers(runs):
     """The primitives' speed goals against their peers (analysis/peers.py), one row per goal."""
-    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llllrrrc@{}}", r"\toprule",
-             r"Run & Primitive & Goal & Reference & process & reference & ratio & met \\",
+    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}lllrrrrl@{}}", r"\toprule",
+             r"Primitive & Against & Reference & process & reference & ratio & limit & met \\",
              r"\midrule"]
     for run in runs:
+        if len(runs) > 1:
+            lines.append(rf"\multicolumn{{8}}{{@{{}}l}}{{\emph{{{run.cores} cores}}}} \\")
         previous = None
         for r in peer_goals.evaluate(run):
             first = r.primitive != previous
             previous = r.primitive
-            primitive = f"{escape(r.primitive)}, n\\,=\\,{_size_text(r.n)}" if first else ""
             lines.append(" & ".join([
-                f"{run.cores} cores" if first else "", primitive, escape(r.goal),
+                f"{escape(r.primitive)}, {_size_text(r.n)}" if first else "", escape(r.label),
                 code(r.reference), seconds(r.process_seconds), seconds(r.reference_seconds),
-                number(r.ratio) + r"\,/\," + number(r.limit),
-                "yes" if r.met else r"\textbf{no}"]) + r" \\")
+                number(r.ratio), number(r.limit), "yes" if r.met else r"\textbf{no}"]) + r" \\")
         lines.append(r"\midrule" if run is not runs[-1] else r"\bottomrule")
     lines.append(r"\end{tabular}")
     return "\n".join(lines) + "\n"

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from analysis.texout import escape
+
 CONFIRMED = "confirmed"
 REFUTED = "refuted"
 CONDITIONAL = "confirmed only if"
@@ -87,15 +89,20 @@ def _bare(dim, value):
     return power_of_two(value) if dim in ("n", "rows", "cols", "chunksize") else f"{value:g}"
 
 
+def _dim_name(dim):
+    """A dimension's name in running text (LaTeX-safe)."""
+    return {"keep_pct": "\\% kept"}.get(dim, escape(dim))
+
+
 def _threshold(values_yes, values_no, dim):
     """'dim >= x' or 'dim <= x' when the holding values lie above (below) all others."""
     if not values_yes or not values_no:
         return None
     try:
         if min(values_yes) > max(values_no):
-            return f"{dim}\\,$\\geq$\\,{_bare(dim, min(values_yes))}"
+            return f"{_dim_name(dim)}\\,$\\geq$\\,{_bare(dim, min(values_yes))}"
         if max(values_yes) < min(values_no):
-            return f"{dim}\\,$\\leq$\\,{_bare(dim, max(values_yes))}"
+            return f"{_dim_name(dim)}\\,$\\leq$\\,{_bare(dim, max(values_yes))}"
     except TypeError:
         return None
     return None

@@ -17,8 +17,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <exception>
 #include <functional>
 #include <random>
 #include <string>
@@ -26,6 +24,7 @@
 
 #include "benchmark/benchmark.h"
 #include "experiments/bulk_support.h"
+#include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "primitives/dot.h"
 #include "primitives/process_pool.h"
@@ -174,15 +173,6 @@ void register_benchmarks() {
 
 int main(int argc, char** argv) {
   procpar::experiments::keep_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  try {
-    procpar::experiments::register_benchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dot_flop_mop: %s\n", e.what());
-    return 2;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return procpar::experiments::run_experiment(argc, argv, "dot_flop_mop",
+                                               procpar::experiments::register_benchmarks);
 }

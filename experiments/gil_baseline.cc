@@ -18,13 +18,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <exception>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "experiments/model_gil.h"
+#include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "primitives/process_pool.h"
 #include "primitives/thread_pool.h"
@@ -166,15 +165,6 @@ void register_benchmarks() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  try {
-    procpar::experiments::register_benchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "gil_baseline: %s\n", e.what());
-    return 2;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return procpar::experiments::run_experiment(argc, argv, "gil_baseline",
+                                               procpar::experiments::register_benchmarks);
 }

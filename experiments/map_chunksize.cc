@@ -21,7 +21,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -29,6 +28,7 @@
 
 #include "benchmark/benchmark.h"
 #include "experiments/bulk_support.h"
+#include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "primitives/map.h"
 #include "primitives/process_pool.h"
@@ -211,15 +211,6 @@ void register_benchmarks() {
 
 int main(int argc, char** argv) {
   procpar::experiments::keep_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  try {
-    procpar::experiments::register_benchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "map_chunksize: %s\n", e.what());
-    return 2;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return procpar::experiments::run_experiment(argc, argv, "map_chunksize",
+                                               procpar::experiments::register_benchmarks);
 }

@@ -17,14 +17,13 @@
 // Counters: bytes_per_second, words (words counted per call), distinct.
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <exception>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "experiments/corpus.h"
 #include "experiments/bulk_support.h"
+#include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "primitives/process_pool.h"
 #include "primitives/shared_array.h"
@@ -117,15 +116,6 @@ void register_benchmarks() {
 
 int main(int argc, char** argv) {
   procpar::experiments::keep_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  try {
-    procpar::experiments::register_benchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mapreduce_wordcount: %s\n", e.what());
-    return 2;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return procpar::experiments::run_experiment(argc, argv, "mapreduce_wordcount",
+                                               procpar::experiments::register_benchmarks);
 }

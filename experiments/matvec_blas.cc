@@ -19,8 +19,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <exception>
 #include <memory>
 #include <random>
 #include <string>
@@ -29,6 +27,7 @@
 
 #include "benchmark/benchmark.h"
 #include "experiments/bulk_support.h"
+#include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "primitives/matvec.h"
 #include "primitives/process_pool.h"
@@ -182,15 +181,6 @@ void register_benchmarks() {
 
 int main(int argc, char** argv) {
   procpar::experiments::keep_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  try {
-    procpar::experiments::register_benchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "matvec_blas: %s\n", e.what());
-    return 2;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return procpar::experiments::run_experiment(argc, argv, "matvec_blas",
+                                               procpar::experiments::register_benchmarks);
 }

@@ -18,13 +18,12 @@
 // (python/pool_overhead.py) measures multiprocessing.Pool (fork) on the same work.
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <exception>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "primitives/pool.h"
 #include "primitives/process_pool.h"
@@ -139,15 +138,6 @@ void register_benchmarks() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  try {
-    procpar::experiments::register_benchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "pool_overhead: %s\n", e.what());
-    return 2;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return procpar::experiments::run_experiment(argc, argv, "pool_overhead",
+                                               procpar::experiments::register_benchmarks);
 }

@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <execution>
 #include <functional>
 #include <numeric>
@@ -34,6 +33,7 @@
 
 #include "benchmark/benchmark.h"
 #include "experiments/bulk_support.h"
+#include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "primitives/process_pool.h"
 #include "primitives/reduce.h"
@@ -216,15 +216,6 @@ void register_benchmarks() {
 
 int main(int argc, char** argv) {
   procpar::experiments::keep_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  try {
-    procpar::experiments::register_benchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "reduce_tree_vs_partitioned: %s\n", e.what());
-    return 2;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return procpar::experiments::run_experiment(argc, argv, "reduce_tree_vs_partitioned",
+                                               procpar::experiments::register_benchmarks);
 }

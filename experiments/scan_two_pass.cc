@@ -27,7 +27,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <execution>
 #include <functional>
 #include <limits>
@@ -38,6 +37,7 @@
 
 #include "benchmark/benchmark.h"
 #include "experiments/bulk_support.h"
+#include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "primitives/process_pool.h"
 #include "primitives/reduce.h"
@@ -280,15 +280,6 @@ void register_benchmarks() {
 
 int main(int argc, char** argv) {
   procpar::experiments::keep_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  try {
-    procpar::experiments::register_benchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "scan_two_pass: %s\n", e.what());
-    return 2;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return procpar::experiments::run_experiment(argc, argv, "scan_two_pass",
+                                               procpar::experiments::register_benchmarks);
 }

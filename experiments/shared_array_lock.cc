@@ -31,14 +31,13 @@
 // (counter lost_fraction), and an exact access that lost any fails the benchmark.
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
-#include <exception>
 #include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "primitives/process_pool.h"
 #include "primitives/shared_array.h"
@@ -271,15 +270,6 @@ void register_benchmarks() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  try {
-    procpar::experiments::register_benchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "shared_array_lock: %s\n", e.what());
-    return 2;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return procpar::experiments::run_experiment(argc, argv, "shared_array_lock",
+                                               procpar::experiments::register_benchmarks);
 }

@@ -41,7 +41,7 @@ def draw(runs):
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle=":",
                    label="serial OpenBLAS dgemv (= 1)")
         ax.set_xticks(range(len(shapes)))
-        ax.set_xticklabels([f"{r}\u00d7{c}" for r, c in shapes], fontsize=6)
+        ax.set_xticklabels([f"{r}\n\u00d7 {c}" for r, c in shapes], fontsize=6)
         ax.set_xlim(-0.5, len(shapes) - 0.5)
         style.log10_axis(ax, "y")
         ax.set_xlabel("matrix rows \u00d7 columns")

@@ -57,6 +57,16 @@ class ClassifyTest(unittest.TestCase):
         self.assertEqual(status, CONDITIONAL)
         self.assertEqual(condition, "n\\,$\\geq$\\,$2^{12}$")
 
+    def test_threshold_names_the_dimension_in_latex(self):
+        # A column name with an underscore must not reach LaTeX raw (it would stop the build).
+        status, condition = classify(self.cases([False, True, True], keep_pct=[1, 10, 50]),
+                                     ["keep_pct"])
+        self.assertEqual((status, condition), (CONDITIONAL, "\\% kept\\,$\\geq$\\,10"))
+        _, condition = classify(self.cases([True, False], lost_fraction=[0.1, 0.2]),
+                                ["lost_fraction"])
+        self.assertNotIn("t_f", condition)
+        self.assertIn("lost\\_fraction", condition)
+
     def test_category_decides(self):
         status, condition = classify(self.cases([True, False, True, False],
                                                 backend=["thread", "process"] * 2,
