@@ -3,17 +3,22 @@
     /usr/bin/python3 -m analysis.gate compare --baseline results/baseline/speedups.csv \
         --run results/ci/runs/RUN [--rerun results/ci/runs/RUN-rerun] \
         --report results/ci/gate.txt [--suspects results/ci/suspects.txt]
-    /usr/bin/python3 -m analysis.gate baseline --run results/ci/runs/RUN \
+    /usr/bin/python3 -m analysis.gate baseline --run results/ci/runs/RUN1 [--run RUN2 ...] \
         --out results/baseline/speedups.csv --machine-out results/baseline/machine.json
 
 Each tracked speedup is a ratio of two timings of one run (TRACKED below). Noise on a shared
 2-core machine moves a speedup by tens of percent, so a single bad number must not fail CI; a
-real loss must. The rule, per tracked speedup, with B the baseline's median:
-  - ok:    the new median is at least WARN_FRACTION * B;
-  - warn:  the new median is below WARN_FRACTION * B (a loss worth a look, not a failure);
-  - suspect: the whole interquartile range of the new speedup lies below FAIL_FRACTION * B.
+real loss must. Two kinds of noise matter: the spread of repetitions within a run (the IQR),
+and the state of the machine from one run to the next, which moves a whole run at once (seen
+here: the apply round trip over CPython's read 59 and then 20 in two quick runs of one commit
+minutes apart, each with an IQR under 30 %). So the baseline is made from several runs, and the rule uses
+the slowest of them: with L and H the lowest and the highest of the baseline runs' medians,
+  - ok:    the new median is at least WARN_FRACTION * L;
+  - warn:  the new median is below WARN_FRACTION * L (a loss worth a look, not a failure);
+  - better: the new median is above BETTER_FRACTION * H (a lasting gain: a new baseline?);
+  - suspect: the whole interquartile range of the new speedup lies below FAIL_FRACTION * L.
     A suspect is measured again (--rerun: the suspects' experiments run once more); it fails
-    only if the rerun's whole IQR is below FAIL_FRACTION * B too, else it is a warning.
+    only if the rerun's whole IQR is below FAIL_FRACTION * L too, else it is a warning.
 Exit status: 0 pass (warnings allowed), 1 a confirmed regression, 2 bad input (a missing run,
 experiment, configuration or baseline: never a silent pass), 3 suspects and no rerun given yet
 (their experiments are written to --suspects, one per line).
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.runs import InputError, load_runs
-from analysis.stats import Spread, select, speedup
+from analysis.stats import Spread, ratios, select
 from analysis.texout import write_atomic
 
 WARN_FRACTION = 0.85
@@ -93,8 +98,11 @@ TRACKED = (
             {"variant": "dot", "backend": "process", "p": "cores", "n": "max"},
             {"variant": "dot", "backend": "serial", "n": "same"}),
     Tracked("matvec_process", "matvec_blas", "matvec (largest), process pool over serial BLAS",
-            {"variant": "matvec", "backend": "process", "p": "cores", "n": "max"},
-            {"variant": "matvec", "backend": "openblas_serial", "n": "same"}),
+            # Several shapes may share the largest n: the tallest of them, one shape.
+            {"variant": "matvec", "backend": "process", "p": "cores", "n": "max", "rows": "max",
+             "cols": "max"},
+            {"variant": "matvec", "backend": "openblas_serial", "n": "same", "rows": "same",
+             "cols": "same"}),
     Tracked("wordcount_process", "mapreduce_wordcount", "word count, process pool over serial",
             {"variant": "wordcount", "backend": "process", "p": "cores", "n": "max"},
             {"variant": "wordcount", "backend": "serial", "n": "same"}),
@@ -107,8 +115,10 @@ TRACKED = (
 TRACKED_BY_ID = {t.id: t for t in TRACKED}
 assert len(TRACKED_BY_ID) == len(TRACKED), "tracked speedup ids must be unique"
 
-BASELINE_COLUMNS = ("id", "experiment", "what", "measured", "reference", "per_item", "median",
-                    "q1", "q3", "count")
+# low, high: the lowest and highest of the baseline runs' medians (the rule's L and H);
+# median, q1, q3, count: the speedup's spread over every baseline run's ratios together.
+BASELINE_COLUMNS = ("id", "experiment", "what", "measured", "reference", "per_item", "low",
+                    "high", "runs", "median", "q1", "q3", "count")
 
 
 def _resolve(df, selector, run, same=None):
@@ -142,37 +152,67 @@ def _seconds(df, selector, per_item, where):
     rows = select(df, **selector)
     if rows.empty:
         raise LookupError(f"{where}: no measurement with {_text(selector)}")
+    if rows["repetition"].duplicated().any():
+        raise LookupError(f"{where}: {_text(selector)} matches several configurations (a "
+                          f"repetition occurs twice); TRACKED must pin one")
     return (rows["seconds"] / rows["n"]).to_numpy() if per_item else rows["seconds"].to_numpy()
 
 
-def measure(tracked, run, measured=None, reference=None):
-    """The tracked speedup's spread in `run`; resolves the selectors unless given."""
+def measure_ratios(tracked, run, measured=None, reference=None):
+    """The tracked speedup's ratios (every reference repetition over every measured one) in
+    `run`, with the selectors as resolved (unless given)."""
     df = run.data(tracked.experiment)
     where = f"{run.path / (tracked.experiment + '.csv')}: {tracked.id}"
     try:
         if measured is None:
             measured = _resolve(df, tracked.measured, run)
             reference = _resolve(df, tracked.reference, run, same=measured)
-        return measured, reference, speedup(_seconds(df, reference, tracked.per_item, where),
-                                            _seconds(df, measured, tracked.per_item, where))
+        return measured, reference, ratios(_seconds(df, reference, tracked.per_item, where),
+                                           _seconds(df, measured, tracked.per_item, where))
     except LookupError as e:
         message = str(e) if str(e).startswith(str(run.path)) else f"{where}: {e}"
         raise InputError(message) from None
 
 
-def make_baseline(run_path, allow_synthetic=False):
-    (run,) = load_runs([run_path])
-    if run.synthetic and not allow_synthetic:
-        raise InputError(f"{run.path}: a synthetic run cannot be the baseline")
+def measure(tracked, run, measured=None, reference=None):
+    """The tracked speedup's spread in `run`; resolves the selectors unless given."""
+    measured, reference, values = measure_ratios(tracked, run, measured, reference)
+    return measured, reference, Spread.of(values)
+
+
+def make_baseline(run_paths, allow_synthetic=False):
+    """The baseline rows from one or more runs of the same profile on one machine kind."""
+    runs = [load_runs([path])[0] for path in run_paths]
+    if not runs:
+        raise InputError("a baseline needs at least one run")
+    for run in runs:
+        if run.synthetic and not allow_synthetic:
+            raise InputError(f"{run.path}: a synthetic run cannot be the baseline")
+        if run.cores != runs[0].cores:
+            raise InputError(f"{run.path}: {run.cores} cores, but {runs[0].path} has "
+                             f"{runs[0].cores}; a baseline comes from one machine kind")
     rows = []
     for t in TRACKED:
-        measured, reference, s = measure(t, run)
+        measured, reference, _ = measure_ratios(t, runs[0])
+        spreads, pooled = [], []
+        for run in runs:
+            m, r, values = measure_ratios(t, run)
+            if (m, r) != (measured, reference):
+                raise InputError(f"{run.path}: {t.id} is measured at {_text(m)} over "
+                                 f"{_text(r)}, but in {runs[0].path} at {_text(measured)} "
+                                 f"over {_text(reference)}: runs of different profiles")
+            spreads.append(Spread.of(values))
+            pooled.extend(values)
+        s = Spread.of(pooled)
         rows.append({"id": t.id, "experiment": t.experiment, "what": t.what,
                      "measured": json.dumps(measured, sort_keys=True),
                      "reference": json.dumps(reference, sort_keys=True),
-                     "per_item": int(t.per_item), "median": repr(s.median), "q1": repr(s.q1),
-                     "q3": repr(s.q3), "count": s.count})
-    return run, rows
+                     "per_item": int(t.per_item),
+                     "low": repr(min(x.median for x in spreads)),
+                     "high": repr(max(x.median for x in spreads)), "runs": len(runs),
+                     "median": repr(s.median), "q1": repr(s.q1), "q3": repr(s.q3),
+                     "count": s.count})
+    return runs, rows
 
 
 def write_baseline(rows, out):
@@ -206,14 +246,15 @@ def read_baseline(path):
                          f"it with `make baseline`")
     for r in rows:
         try:
-            r["median"] = float(r["median"])
-            r["q1"], r["q3"] = float(r["q1"]), float(r["q3"])
+            for key in ("low", "high", "median", "q1", "q3"):
+                r[key] = float(r[key])
             r["measured"] = json.loads(r["measured"])
             r["reference"] = json.loads(r["reference"])
         except ValueError as e:
             raise InputError(f"{path}: row {r['id']}: {e}") from None
-        if not r["median"] > 0:
-            raise InputError(f"{path}: row {r['id']}: median {r['median']} is not positive")
+        if not 0 < r["low"] <= r["high"]:
+            raise InputError(f"{path}: row {r['id']}: low {r['low']} and high {r['high']} are "
+                             f"not positive and ordered")
     return rows
 
 
@@ -221,24 +262,27 @@ def read_baseline(path):
 class Outcome:
     id: str
     what: str
-    old: float
+    low: float
+    high: float
     new: Spread
     rerun: Spread = None
     verdict: str = "ok"
 
     @property
     def ratio(self):
-        return self.new.median / self.old
+        """The new median over the slowest baseline run's."""
+        return self.new.median / self.low
 
 
-def judge(base, new, rerun=None):
-    if new.q3 < FAIL_FRACTION * base:
+def judge(low, high, new, rerun=None):
+    """The verdict on spread `new` (and its rerun) against baseline run medians low..high."""
+    if new.q3 < FAIL_FRACTION * low:
         if rerun is None:
             return "suspect"
-        return "FAIL" if rerun.q3 < FAIL_FRACTION * base else "warn (rerun recovered)"
-    if new.median < WARN_FRACTION * base:
+        return "FAIL" if rerun.q3 < FAIL_FRACTION * low else "warn (rerun recovered)"
+    if new.median < WARN_FRACTION * low:
         return "warn"
-    if new.median > BETTER_FRACTION * base:
+    if new.median > BETTER_FRACTION * high:
         return "better"
     return "ok"
 
@@ -266,14 +310,14 @@ def compare(baseline_path, run_path, rerun_path=None, baseline_machine_path=None
     for r in rows:
         tracked = TRACKED_BY_ID[r["id"]]
         _, _, new = measure(tracked, run, r["measured"], r["reference"])
-        outcome = Outcome(r["id"], r["what"], r["median"], new)
-        outcome.verdict = judge(r["median"], new)
+        outcome = Outcome(r["id"], r["what"], r["low"], r["high"], new)
+        outcome.verdict = judge(r["low"], r["high"], new)
         if outcome.verdict == "suspect" and rerun is not None:
             if tracked.experiment not in rerun.record["experiments"]:
                 raise InputError(f"{rerun.path}: the rerun did not run experiment "
                                  f"{tracked.experiment}, needed for suspect {r['id']}")
             _, _, outcome.rerun = measure(tracked, rerun, r["measured"], r["reference"])
-            outcome.verdict = judge(r["median"], new, outcome.rerun)
+            outcome.verdict = judge(r["low"], r["high"], new, outcome.rerun)
         outcomes.append(outcome)
     return run, outcomes
 
@@ -283,12 +327,15 @@ def report(run, outcomes, baseline_path):
         return f"{s.median:8.3g} [{s.q1:.3g}, {s.q3:.3g}]"
     width = max(len(o.id) for o in outcomes)
     lines = [f"Speedups of run {run.name} against {baseline_path}",
-             f"fail: whole IQR below {FAIL_FRACTION:.0%} of the baseline in the run and its "
-             f"rerun; warn: median below {WARN_FRACTION:.0%}", "",
-             f"{'speedup':<{width}}  {'old':>8}  {'new median [IQR]':<28}  {'ratio':>6}  "
+             f"old: the lowest and highest median of the baseline runs; ratio: new median over "
+             f"the lowest", f"fail: whole IQR below {FAIL_FRACTION:.0%} of the lowest in the "
+             f"run and its rerun; warn: median below {WARN_FRACTION:.0%} of it; better: above "
+             f"{BETTER_FRACTION:.0%} of the highest", "",
+             f"{'speedup':<{width}}  {'old':>15}  {'new median [IQR]':<28}  {'ratio':>6}  "
              f"verdict"]
     for o in outcomes:
-        line = (f"{o.id:<{width}}  {o.old:8.3g}  {spread(o.new):<28}  {o.ratio:6.2f}  "
+        old = f"{o.low:.3g}..{o.high:.3g}"
+        line = (f"{o.id:<{width}}  {old:>15}  {spread(o.new):<28}  {o.ratio:6.2f}  "
                 f"{o.verdict}")
         if o.rerun is not None:
             line += f"   (rerun: {spread(o.rerun).strip()})"
@@ -312,17 +359,20 @@ def main(argv=None):
     c.add_argument("--rerun", help="the suspects' experiments, measured again")
     c.add_argument("--report", required=True, help="where the table is written")
     c.add_argument("--suspects", help="where the suspects' experiments are listed")
-    b = sub.add_parser("baseline", help="make the baseline from a run")
-    b.add_argument("--run", required=True)
+    b = sub.add_parser("baseline", help="make the baseline from one or more runs")
+    b.add_argument("--run", required=True, action="append",
+                   help="a quick run of this machine kind (repeat for several: the more runs, "
+                        "the better the baseline knows the machine's run-to-run noise)")
     b.add_argument("--out", required=True)
     b.add_argument("--machine-out", required=True, help="copy of the run's machine.json")
     args = parser.parse_args(argv)
     try:
         if args.command == "baseline":
-            run, rows = make_baseline(args.run)
+            runs, rows = make_baseline(args.run)
             write_baseline(rows, args.out)
-            shutil.copyfile(run.path / "machine.json", args.machine_out)
-            print(f"baseline: {len(rows)} tracked speedups from run {run.name} -> {args.out}")
+            shutil.copyfile(runs[0].path / "machine.json", args.machine_out)
+            print(f"baseline: {len(rows)} tracked speedups from run(s) "
+                  f"{', '.join(r.name for r in runs)} -> {args.out}")
             return 0
         run, outcomes = compare(args.baseline, args.run, args.rerun, args.baseline_machine)
     except InputError as e:

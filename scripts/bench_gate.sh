@@ -3,8 +3,8 @@
 #
 #   scripts/bench_gate.sh                     quick profile, then its tracked speedups against
 #                                             results/baseline/ (analysis/gate.py says how)
-#   scripts/bench_gate.sh --refresh-baseline  remake results/baseline/ from a fresh quick run
-#                                             (`make baseline`; review and commit the result)
+#   scripts/bench_gate.sh --refresh-baseline  remake results/baseline/ from BASELINE_RUNS fresh
+#                                             quick runs (`make baseline`; review and commit)
 #
 # Runs go to results/ci/runs/ and the table of every tracked speedup to results/ci/gate.txt
 # (git-ignored, kept by CI). A speedup whose whole interquartile range falls below 75 % of its
@@ -20,6 +20,9 @@ CI_DIR=${BENCH_GATE_CI_DIR:-results/ci}
 RUNS_DIR=$CI_DIR/runs
 BASELINE_DIR=${BENCH_GATE_BASELINE_DIR:-results/baseline}
 BASELINE_REPETITIONS=${BASELINE_REPETITIONS:-5}
+# Several runs: the machine's state moves whole runs (analysis/gate.py), so one run alone would
+# make a baseline as lucky or unlucky as that run.
+BASELINE_RUNS=${BASELINE_RUNS:-3}
 stamp=$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RUNS_DIR"
 
@@ -31,13 +34,17 @@ run_suite() {  # $1: run name; the rest: more runner options
 }
 
 if [[ "${1:-}" == --refresh-baseline ]]; then
-  name=baseline-$stamp
-  if ! run_suite "$name" --repetitions "$BASELINE_REPETITIONS"; then
-    echo "bench-gate: the baseline run failed; results/baseline/ is unchanged" >&2
-    exit 1
-  fi
+  runs=()
+  for i in $(seq 1 "$BASELINE_RUNS"); do
+    name=baseline-$stamp-$i
+    if ! run_suite "$name" --repetitions "$BASELINE_REPETITIONS"; then
+      echo "bench-gate: baseline run $i failed; results/baseline/ is unchanged" >&2
+      exit 1
+    fi
+    runs+=(--run "$RUNS_DIR/$name")
+  done
   mkdir -p "$BASELINE_DIR"
-  "$PY" -m analysis.gate baseline --run "$RUNS_DIR/$name" --out "$BASELINE_DIR/speedups.csv" \
+  "$PY" -m analysis.gate baseline "${runs[@]}" --out "$BASELINE_DIR/speedups.csv" \
     --machine-out "$BASELINE_DIR/machine.json" || exit 1
   echo "bench-gate: review and commit $BASELINE_DIR/ (git diff $BASELINE_DIR)"
   exit 0

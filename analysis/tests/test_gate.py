@@ -11,7 +11,7 @@ import unittest
 from pathlib import Path
 
 from analysis import gate
-from analysis.runs import InputError
+from analysis.runs import InputError, load_runs
 from analysis.tests.synthetic import write_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,26 +21,36 @@ SLOW_REDUCE = [["reduce_tree_vs_partitioned", "partitioned", "process", 2.0]]
 class GateRuleTest(unittest.TestCase):
     def test_judge(self):
         from analysis.stats import Spread
-        self.assertEqual(gate.judge(2.0, Spread(1.95, 1.8, 2.1, 9)), "ok")
-        self.assertEqual(gate.judge(2.0, Spread(1.6, 1.4, 1.8, 9)), "warn")
-        self.assertEqual(gate.judge(2.0, Spread(3.0, 2.8, 3.1, 9)), "better")
-        # The IQR reaches 75 % of the baseline: noise, not a failure.
-        self.assertEqual(gate.judge(2.0, Spread(1.2, 1.0, 1.55, 9)), "warn")
-        self.assertEqual(gate.judge(2.0, Spread(1.2, 1.0, 1.45, 9)), "suspect")
-        self.assertEqual(gate.judge(2.0, Spread(1.2, 1.0, 1.45, 9), Spread(1.3, 1.1, 1.4, 9)),
-                         "FAIL")
-        self.assertEqual(gate.judge(2.0, Spread(1.2, 1.0, 1.45, 9), Spread(1.9, 1.7, 2.1, 9)),
-                         "warn (rerun recovered)")
+        # Baseline runs' medians 2.0 (the slowest run) to 2.4.
+        self.assertEqual(gate.judge(2.0, 2.4, Spread(1.95, 1.8, 2.1, 9)), "ok")
+        self.assertEqual(gate.judge(2.0, 2.4, Spread(1.6, 1.4, 1.8, 9)), "warn")
+        self.assertEqual(gate.judge(2.0, 2.4, Spread(3.1, 2.8, 3.2, 9)), "better")
+        # Above 125 % of the slowest run but not of the fastest: within what was seen.
+        self.assertEqual(gate.judge(2.0, 2.4, Spread(2.8, 2.7, 2.9, 9)), "ok")
+        # The IQR reaches 75 % of the slowest run: noise, not a failure.
+        self.assertEqual(gate.judge(2.0, 2.4, Spread(1.2, 1.0, 1.55, 9)), "warn")
+        self.assertEqual(gate.judge(2.0, 2.4, Spread(1.2, 1.0, 1.45, 9)), "suspect")
+        self.assertEqual(gate.judge(2.0, 2.4, Spread(1.2, 1.0, 1.45, 9),
+                                    Spread(1.3, 1.1, 1.4, 9)), "FAIL")
+        self.assertEqual(gate.judge(2.0, 2.4, Spread(1.2, 1.0, 1.45, 9),
+                                    Spread(1.9, 1.7, 2.1, 9)), "warn (rerun recovered)")
+
+
+def synthetic_baseline(directory, seeds, noise=0.1):
+    """A baseline (speedups.csv, machine.json) in `directory` from synthetic runs of `seeds`."""
+    directory = Path(directory)
+    runs = [write_run(directory / f"base{seed}", seed=seed, noise=noise) for seed in seeds]
+    _, rows = gate.make_baseline(runs, allow_synthetic=True)
+    gate.write_baseline(rows, directory / "speedups.csv")
+    (directory / "machine.json").write_text((runs[0] / "machine.json").read_text())
+    return directory / "speedups.csv"
 
 
 class CompareTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         self.dir = Path(self.tmp.name)
-        base = write_run(self.dir / "base", seed=1, noise=0.1)
-        _, rows = gate.make_baseline(base, allow_synthetic=True)
-        self.baseline = self.dir / "speedups.csv"
-        gate.write_baseline(rows, self.baseline)
+        self.baseline = synthetic_baseline(self.dir, seeds=(1, 21, 41))
 
     def tearDown(self):
         self.tmp.cleanup()
@@ -52,11 +62,47 @@ class CompareTest(unittest.TestCase):
             argv += ["--rerun", str(rerun)]
         return gate.main(argv)
 
+    def test_baseline_spans_its_runs(self):
+        rows = gate.read_baseline(self.baseline)
+        self.assertEqual({r["runs"] for r in rows}, {"3"})
+        for r in rows:
+            self.assertLessEqual(r["low"], r["median"], r["id"])
+            self.assertLessEqual(r["median"], r["high"], r["id"])
+            self.assertEqual(r["count"], str(3 * 3 * 3), r["id"])  # 3 runs of 3 x 3 ratios
+
     def test_noisy_runs_pass(self):
+        # As CI does: a suspect is measured again, and noise does not survive the rerun.
         for seed in range(2, 8):
             run = write_run(self.dir / f"noisy{seed}", seed=seed, noise=0.15)
             with self.subTest(seed=seed):
-                self.assertEqual(self.compare(run), 0, (self.dir / "gate.txt").read_text())
+                rc = self.compare(run)
+                if rc == 3:
+                    only = (self.dir / "sus.txt").read_text().split()
+                    rerun = write_run(self.dir / f"noisy{seed}-rerun", seed=100 + seed,
+                                      noise=0.15, experiments=only)
+                    rc = self.compare(run, rerun)
+                self.assertEqual(rc, 0, (self.dir / "gate.txt").read_text())
+
+    def test_a_selector_must_pin_one_configuration(self):
+        run = load_runs([write_run(self.dir / "shapes", seed=2)])[0]
+        loose = gate.Tracked("loose", "matvec_blas", "every shape of the largest n",
+                             {"variant": "matvec", "backend": "process", "p": "cores",
+                              "n": "max"},
+                             {"variant": "matvec", "backend": "openblas_serial", "n": "same"})
+        with self.assertRaisesRegex(InputError, r"matvec_blas.csv: loose: .* matches several "
+                                                r"configurations"):
+            gate.measure(loose, run)
+        gate.measure(gate.TRACKED_BY_ID["matvec_process"], run)  # pins rows and cols
+
+    def test_baseline_runs_must_agree(self):
+        quick = write_run(self.dir / "quick", seed=2)
+        full = write_run(self.dir / "full", seed=3, profile="full")
+        with self.assertRaisesRegex(InputError, r"full: gil_process is measured at .* runs of "
+                                                r"different profiles"):
+            gate.make_baseline([quick, full], allow_synthetic=True)
+        big = write_run(self.dir / "big", seed=4, cores=16)
+        with self.assertRaisesRegex(InputError, r"big: 16 cores, but .*quick has 2"):
+            gate.make_baseline([quick, big], allow_synthetic=True)
 
     def test_regression_is_suspect_then_fails_when_rerun_confirms(self):
         slow = {tuple(SLOW_REDUCE[0][:3]): 2.0}
@@ -91,7 +137,7 @@ class CompareTest(unittest.TestCase):
         run = write_run(self.dir / "other", seed=2)
         with self.assertRaisesRegex(InputError, r"16 cores, but the baseline was made on 2"):
             gate.compare(self.baseline, write_run(self.dir / "big", cores=16, seed=2),
-                         baseline_machine_path=self.dir / "base" / "machine.json")
+                         baseline_machine_path=self.dir / "machine.json")
         text = self.baseline.read_text().splitlines()
         (self.dir / "short.csv").write_text("\n".join(text[:-1]) + "\n")
         with self.assertRaisesRegex(InputError, r"lacks wordcount_vs_cpython.*make baseline"):
@@ -104,7 +150,7 @@ class CompareTest(unittest.TestCase):
 
     def test_synthetic_run_is_refused_as_baseline(self):
         with self.assertRaisesRegex(InputError, "synthetic run cannot be the baseline"):
-            gate.make_baseline(self.dir / "base")
+            gate.make_baseline([self.dir / "base1"])
 
 
 class BenchGateScriptTest(unittest.TestCase):
@@ -130,12 +176,8 @@ class BenchGateScriptTest(unittest.TestCase):
         return result.returncode, result.stdout + result.stderr
 
     def make_baseline(self):
-        # The script refuses a synthetic baseline; make it from a synthetic run directly.
-        base = write_run(self.dir / "base", seed=11, noise=0.1)
-        _, rows = gate.make_baseline(base, allow_synthetic=True)
-        (self.dir / "baseline").mkdir()
-        gate.write_baseline(rows, self.dir / "baseline" / "speedups.csv")
-        (self.dir / "baseline" / "machine.json").write_text((base / "machine.json").read_text())
+        # The script refuses a synthetic baseline; make it from synthetic runs directly.
+        synthetic_baseline(self.dir / "baseline", seeds=(11, 12, 13))
 
     def test_refresh_refuses_synthetic_run(self):
         rc, out = self.gate("--refresh-baseline")
