@@ -211,7 +211,8 @@ def peers(runs):
             previous = r.primitive
             lines.append(" & ".join([
                 f"{escape(r.primitive)}, {_size_text(r.n)}" if first else "", escape(r.label),
-                code(r.reference), seconds(r.process_seconds), seconds(r.reference_seconds),
+                code(r.reference) + (f", {escape(r.swept)}" if r.swept else ""),
+                seconds(r.process_seconds), seconds(r.reference_seconds),
                 number(r.ratio), number(r.limit), "yes" if r.met else r"\textbf{no}"]) + r" \\")
         lines.append(r"\midrule" if run is not runs[-1] else r"\bottomrule")
     lines.append(r"\end{tabular}")

@@ -78,7 +78,8 @@ class Model:
                     "cpython_process": 0.2e-6}
         tasks = 1000 if self.quick else 10000
         for backend, cost in round_trip.items():
-            self.add(e, "apply", backend, tasks * cost, n=tasks, p=1)
+            self.add(e, "apply", backend, tasks * cost, n=tasks,
+                     p=1 if backend == "serial" else self.cores)
         n = 1 << (12 if self.quick else 16)
         for chunksize in [1 << k for k in range(0, 11, 2 if self.quick else 1)]:
             for backend in round_trip:
