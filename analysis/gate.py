@@ -193,11 +193,13 @@ def make_baseline(run_paths, allow_synthetic=False):
                              f"{runs[0].cores}; a baseline comes from one machine kind")
     rows = []
     for t in TRACKED:
-        measured, reference, _ = measure_ratios(t, runs[0])
+        measured = reference = None  # as the first run resolves them
         spreads, pooled = [], []
         for run in runs:
             m, r, values = measure_ratios(t, run)
-            if (m, r) != (measured, reference):
+            if measured is None:
+                measured, reference = m, r
+            elif (m, r) != (measured, reference):
                 raise InputError(f"{run.path}: {t.id} is measured at {_text(m)} over "
                                  f"{_text(r)}, but in {runs[0].path} at {_text(measured)} "
                                  f"over {_text(reference)}: runs of different profiles")

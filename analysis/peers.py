@@ -154,8 +154,9 @@ def evaluate(run):
                 def at(rows):
                     return rows if value is None else select(rows, **{prim.sweep: value})
                 ours = at(ours_v)
-                name, ref = min(((c, at(rows)) for c, rows in candidates
-                                 if not at(rows).empty), key=lambda c: _median(c[1]))
+                measured = [(c, at(rows)) for c, rows in candidates]
+                name, ref = min(((c, rows) for c, rows in measured if not rows.empty),
+                                key=lambda c: _median(c[1]))
                 # speedup(a, b) is a / b over pairs: here process time over reference time.
                 ratio = speedup(ours["seconds"], ref["seconds"]).median
                 swept = "" if value is None else f"{prim.sweep}={int(value)}"
