@@ -197,33 +197,51 @@ def scheduler(runs):
                                      seconds(medians[best]), seconds(per_chunk)]) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
+
+
 def peers(runs):
-    """The primitives' speed goals against their peers (analysis/peers.py), one row per goal."""
-    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}lllrrrrl@{}}", r"\toprule",
-             r"Primitive & Against & Reference & process & reference & ratio & limit & met \\",
+    """The primitives' speed goals against their peers (analysis/peers.py), one row per goal.
+    A primitive's goals may be judged at different sizes (CPython's word count does not run the
+    largest corpus), so each row names its own n."""
+    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llrllrrrrl@{}}", r"\toprule",
+             r"Primitive & Against & $n$ & Reference & process & reference & ratio & limit & met \\",
              r"\midrule"]
+    notes = []  # goals over a sweep: the value each was shown at, under the table
     for run in runs:
         if len(runs) > 1:
-            lines.append(rf"\multicolumn{{8}}{{@{{}}l}}{{\emph{{{run.cores} cores}}}} \\")
+            lines.append(rf"\multicolumn{{10}}{{@{{}}l}}{{\emph{{{run.cores} cores}}}} \\")
         previous = None
         for r in peer_goals.evaluate(run):
             first = r.primitive != previous
             previous = r.primitive
+            label = escape(r.label)
+            if r.swept:
+                mark = chr(ord("a") + len(notes))
+                label += rf"$^{{\mathrm{{{mark}}}}}$"
+                notes.append(rf"$^{{\mathrm{{{mark}}}}}$\,{escape(r.primitive)}"
+                             + (f" ({run.cores} cores)" if len(runs) > 1 else "")
+                             + rf": every {escape(r.swept.split('=')[0])} of the sweep judged, "
+                             rf"the worst shown ({escape(r.swept)}).")
             lines.append(" & ".join([
-                f"{escape(r.primitive)}, {_size_text(r.n)}" if first else "", escape(r.label),
-                code(r.reference) + (f", {escape(r.swept)}" if r.swept else ""),
+                escape(r.primitive) if first else "", label, _size_text(r.n), code(r.reference),
                 seconds(r.process_seconds), seconds(r.reference_seconds),
                 number(r.ratio), number(r.limit), "yes" if r.met else r"\textbf{no}"]) + r" \\")
         lines.append(r"\midrule" if run is not runs[-1] else r"\bottomrule")
     lines.append(r"\end{tabular}")
+    if notes:
+        lines.append(r"\par\smallskip" + " ".join(notes))
     return "\n".join(lines) + "\n"
 
 
 def _size_text(value):
+    """A power of two as 2^k, anything else in three significant digits (a corpus in bytes)."""
     value = int(value)
     if value >= 1024 and value & (value - 1) == 0:
         return f"$2^{{{value.bit_length() - 1}}}$"
-    return f"{value:,}".replace(",", "\\,")
+    if value < 10_000:
+        return str(value)
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return rf"${mantissa}\times10^{{{int(exponent)}}}$"
 
 
 def runs_macros(runs):

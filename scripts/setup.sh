@@ -18,7 +18,7 @@ packages=(
 )
 if [[ "${1:-}" == paper ]]; then
   packages+=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended
-             texlive-latex-extra latexmk poppler-utils)
+             texlive-latex-extra lmodern latexmk poppler-utils)
 fi
 
 missing=()
