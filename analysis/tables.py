@@ -203,13 +203,13 @@ def peers(runs):
     """The primitives' speed goals against their peers (analysis/peers.py), one row per goal.
     A primitive's goals may be judged at different sizes (CPython's word count does not run the
     largest corpus), so each row names its own n."""
-    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llrllrrrrl@{}}", r"\toprule",
+    lines = [_header(runs).rstrip("\n"), r"\begin{tabular}{@{}llrlrrrrl@{}}", r"\toprule",
              r"Primitive & Against & $n$ & Reference & process & reference & ratio & limit & met \\",
              r"\midrule"]
     notes = []  # goals over a sweep: the value each was shown at, under the table
     for run in runs:
         if len(runs) > 1:
-            lines.append(rf"\multicolumn{{10}}{{@{{}}l}}{{\emph{{{run.cores} cores}}}} \\")
+            lines.append(rf"\multicolumn{{9}}{{@{{}}l}}{{\emph{{{run.cores} cores}}}} \\")
         previous = None
         for r in peer_goals.evaluate(run):
             first = r.primitive != previous
@@ -229,17 +229,18 @@ def peers(runs):
         lines.append(r"\midrule" if run is not runs[-1] else r"\bottomrule")
     lines.append(r"\end{tabular}")
     if notes:
-        lines.append(r"\par\smallskip" + " ".join(notes))
+        lines.append(r"\par\smallskip" + r"\\".join(notes))  # one line each
     return "\n".join(lines) + "\n"
 
 
 def _size_text(value):
-    """A power of two as 2^k, anything else in three significant digits (a corpus in bytes)."""
+    """A power of two as 2^k, a count up to seven digits exactly, a larger one in three
+    significant digits (a corpus in bytes)."""
     value = int(value)
     if value >= 1024 and value & (value - 1) == 0:
         return f"$2^{{{value.bit_length() - 1}}}$"
-    if value < 10_000:
-        return str(value)
+    if value < 10_000_000:
+        return f"{value:,}".replace(",", "\\,")
     mantissa, exponent = f"{value:.2e}".split("e")
     return rf"${mantissa}\times10^{{{int(exponent)}}}$"
 

@@ -2,6 +2,7 @@
 inputs of each output."""
 
 import json
+import re
 import tempfile
 import unittest
 from pathlib import Path
@@ -45,12 +46,27 @@ class PipelineTest(unittest.TestCase):
             self.assertEqual([r["cores"] for r in data["runs"]], [2, 16])
             made.append(str(js))
         for name in tables.TABLES:
-            self.assertEqual(tables.main([name, *runs, "--out", str(self.dir / "t.tex")]), 0)
+            out = self.dir / f"{name}.tex"
+            self.assertEqual(tables.main([name, *runs, "--out", str(out)]), 0)
+            self.assert_rows_fill_columns(out)
         for name in tables.VERDICT_TABLES:
             args = [a for v in made for a in ("--verdict", v)]
             self.assertEqual(tables.main([name, *args, "--out", str(self.dir / "t.tex")]), 0)
         self.assertIn("Of the seed's", (self.dir / "t.tex").read_text())
         self.assertIn("16 cores", (self.dir / "t.tex").read_text())
+
+    def assert_rows_fill_columns(self, path):
+        """Each row of a generated tabular has as many cells as its column specification."""
+        text = path.read_text()
+        spec = re.search(r"\\begin\{tabular\}\{(.*)\}\n", text)
+        if spec is None:
+            return
+        columns = len(re.findall(r"[lrcp](?![^{]*\})", re.sub(r"@\{\}", "", spec.group(1))))
+        for line in text.splitlines():
+            if line.endswith("\\\\") and "multicolumn" not in line:
+                self.assertEqual(line.count("&") + 1, columns, f"{path.name}: {line}")
+            elif "multicolumn" in line:
+                self.assertIn(rf"\multicolumn{{{columns}}}", line, path.name)
 
     def test_rules_name_each_output_and_its_inputs(self):
         out = self.dir / "rules.mk"
