@@ -84,6 +84,19 @@ class PipelineTest(unittest.TestCase):
         self.assertIn("pool_overhead.csv", verdict_rule)
         self.assertIn("$(ROOT)/analysis/claims.py", verdict_rule)
         self.assertIn("GENERATED_FILES :=", text)
+        stamp = self.dir / "runs.txt"
+        self.assertIn(str(stamp), pack_rule)
+        self.assertEqual(stamp.read_text(), f"{self.small}\n")
+
+    def test_runs_stamp_changes_only_with_the_runs(self):
+        out, stamp = self.dir / "stamp" / "rules.mk", self.dir / "stamp" / "runs.txt"
+        args = ["--raw", str(self.dir / "raw"), "--out", str(out)]
+        self.assertEqual(rules.main([*args, "--run", "small"]), 0)
+        first = stamp.stat().st_mtime_ns
+        self.assertEqual(rules.main([*args, "--run", "small", "--key", "other"]), 0)
+        self.assertEqual(stamp.stat().st_mtime_ns, first)
+        self.assertEqual(rules.main([*args, "--run", "small", "--run", "big"]), 0)
+        self.assertEqual(stamp.read_text(), f"{self.small}\n{self.big}\n")
 
     def test_rules_refuse_a_missing_run(self):
         runs_file = self.dir / "REFERENCE_RUNS"
