@@ -7,8 +7,8 @@
 //
 // Word count (primitives/wordcount.h) over the King James Bible as Debian's bible-kjv prints it,
 // repeated `copies` times, held in a RawArray: serially, and as a map phase (one range per worker,
-// cut at word boundaries, each counted into its own hash table) plus a reduce phase
-// (reduce_by_key) on the process and thread pools. The CPython reference
+// cut at word boundaries, each counted into its own hash table) on the process and thread pools,
+// whose counts the caller merges. The CPython reference
 // (python/mapreduce_wordcount.py) counts the same text with the same tokenisation using
 // multiprocessing.Pool and collections.Counter; the goal is 30 times its throughput at the
 // same number of workers.

@@ -287,6 +287,16 @@ void sort_by_count(WordCounts& counts) {
   counts = std::move(sorted);
 }
 
+WordCounts merge_counts(const std::vector<WordCounts>& parts) {
+  WordCounter total;
+  for (const WordCounts& part : parts) {
+    for (const auto& [word, count] : part) total.add_word(word, count);
+  }
+  WordCounts counts = total.counts();
+  sort_by_count(counts);
+  return counts;
+}
+
 WordCounts count_words(std::string_view text) {
   WordCounter counter;
   counter.add_text(text);

@@ -142,6 +142,18 @@ TEST(WordCounter, MergeAndAddWord) {
               ThrowsMessage<std::invalid_argument>(HasSubstr("empty word")));
 }
 
+TEST(MergeCounts, AddsEachWordsCountsAndSorts) {
+  const std::string_view text = kjv_part();
+  const std::size_t cut = text.find(' ', text.size() / 3);
+  WordCounter first, second;
+  first.add_text(text.substr(0, cut));
+  second.add_text(text.substr(cut));
+  EXPECT_EQ(merge_counts({first.counts(), second.counts(), {}}), count_words(text));
+  EXPECT_EQ(merge_counts({}), WordCounts{});
+  EXPECT_THAT([] { merge_counts({{{"fine", 1}}, {{"Not", 2}}}); },
+              ThrowsMessage<std::invalid_argument>(HasSubstr("'Not' is not a lower-case word")));
+}
+
 TEST(SortByCount, OrdersByCountThenWordAsTheObviousSort) {
   std::mt19937_64 rng(2);
   for (int trial = 0; trial < 50; ++trial) {
