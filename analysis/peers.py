@@ -18,11 +18,15 @@ over a sweep (map: every chunk size) is judged at each value of the sweep both s
 and reported at the worst one.
 
     /usr/bin/python3 -m analysis.peers RUN_FOLDER     prints the goals of one run
+
+A run made with --only holds some experiments: the command judges the goals of those and names
+the primitives it had to leave out.
 """
 
 import sys
 from dataclasses import dataclass
 
+from analysis import paths
 from analysis.runs import InputError, load_runs
 from analysis.stats import select, speedup
 
@@ -111,12 +115,12 @@ def _at_p(rows, p):
     return select(rows, p=p) if rows["p"].notna().any() else rows
 
 
-def evaluate(run):
-    """Every goal of every primitive measured in `run`, in the order of PRIMITIVES. Each goal is
+def evaluate(run, primitives=PRIMITIVES):
+    """Every goal of each of `primitives` measured in `run`, in their order. Each goal is
     judged at the largest n where both the process pool and a reference were measured (the
     CPython word count, for one, does not run the largest corpus)."""
     results = []
-    for prim in PRIMITIVES:
+    for prim in primitives:
         df = select(run.data(prim.experiment), **dict(prim.where))
         ours_all = select(df, backend="process", variant=list(prim.variants))
         if ours_all.empty:
@@ -172,12 +176,20 @@ def main(argv=None):
     if len(argv) != 1:
         print("usage: python3 -m analysis.peers RUN_FOLDER", file=sys.stderr)
         return 2
+    present = [e for e in EXPERIMENTS if paths.experiment_csv(argv[0], e).is_file()]
+    primitives = [p for p in PRIMITIVES if p.experiment in present]
     try:
-        (run,) = load_runs(argv, EXPERIMENTS)
-        results = evaluate(run)
+        if not primitives:
+            raise InputError(f"{argv[0]}: none of the experiments the goals need "
+                             f"({', '.join(EXPERIMENTS)})")
+        (run,) = load_runs(argv, present)
+        results = evaluate(run, primitives)
     except (InputError, LookupError) as e:
         print(f"peers: {e}", file=sys.stderr)
         return 2
+    left_out = [p.name for p in PRIMITIVES if p not in primitives]
+    if left_out:
+        print(f"not in this run, so not judged: {', '.join(left_out)}")
     for r in results:
         goal = f"{r.goal} ({r.swept})" if r.swept else r.goal
         print(f"{r.primitive:10} n={r.n:<10} p={r.p}  {goal:38} "

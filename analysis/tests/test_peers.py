@@ -58,7 +58,6 @@ class PeersTest(unittest.TestCase):
         result = self.plain[("word count", "30 times CPython's throughput")]
         self.assertEqual(result.met, result.ratio <= 1 / 30)
 
-
     def test_a_goal_over_a_sweep_is_judged_at_its_worst_value(self):
         from analysis.stats import select, speedup
         result = self.plain[("map", "20 times CPython's throughput")]
@@ -74,6 +73,26 @@ class PeersTest(unittest.TestCase):
         self.assertEqual(result.swept, f"chunksize={worst}")
         self.assertAlmostEqual(result.ratio, ratios[worst])
         self.assertEqual(self.plain[("apply", "30 times cheaper than CPython's")].swept, "")
+
+    def test_the_command_judges_a_partial_run_and_names_what_it_left_out(self):
+        import contextlib
+        import io
+        partial = write_run(Path(self.tmp.name) / "partial", seed=3, noise=0.0)
+        for csv in partial.glob("*.csv"):
+            if csv.stem != "dot_flop_mop":
+                csv.unlink()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            self.assertEqual(peers.main([str(partial)]), 0)
+        self.assertIn("not judged: apply, map, reduce, scan, pack, matvec, word count",
+                      out.getvalue())
+        self.assertEqual(len([line for line in out.getvalue().splitlines()
+                              if line.startswith("dot ")]), 3)
+        (partial / "dot_flop_mop.csv").unlink()
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(peers.main([str(partial)]), 2)
+        self.assertIn("none of the experiments the goals need", err.getvalue())
 
 
 if __name__ == "__main__":
