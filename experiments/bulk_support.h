@@ -1,6 +1,5 @@
-// What the bulk-data experiments (map_chunksize, reduce_tree_vs_partitioned, scan_two_pass,
-// pack) share: pools kept alive across benchmarks, inputs kept across benchmarks of one size,
-// and the peers' thread counts.
+// What the bulk-data experiments share: pools and inputs kept alive across benchmarks, and the
+// peers' thread counts.
 //
 // Pools and inputs are made once and reused because on these machines both are expensive to
 // make (a fork per worker; a first touch of 10-20 us per page of fresh memory, and a worker's
@@ -17,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <tuple>
 #include <utility>
 
 #include "primitives/shared_array.h"
@@ -42,17 +42,16 @@ P& pool_of(std::int64_t workers) {
   return *pool;
 }
 
-// The inputs of the current problem size, rebuilt only when the size changes (register the
-// benchmarks with the size as the outer loop). `Inputs` is constructible from n.
-template <class Inputs>
-Inputs& inputs_of(std::int64_t n) {
-  static std::unique_ptr<Inputs> inputs;
-  static std::int64_t size = -1;
-  if (size != n) {
-    inputs.reset();  // free the old arrays before the new ones are made
-    inputs = std::make_unique<Inputs>(static_cast<std::size_t>(n));
-    size = n;
-  }
+// The inputs of one problem (a size, a shape: `Inputs` is constructible from `key...`), made the
+// first time a benchmark asks for them and kept for the whole run. The runner interleaves the
+// repetitions of all benchmarks at random (so that a slow minute of the machine spreads over
+// every configuration instead of falling on one), so every problem's inputs are alive at once:
+// a few GiB at most, for the full profile's largest experiment.
+template <class Inputs, class... Key>
+Inputs& inputs_of(Key... key) {
+  static std::map<std::tuple<Key...>, std::unique_ptr<Inputs>> made;
+  std::unique_ptr<Inputs>& inputs = made[std::tuple<Key...>(key...)];
+  if (!inputs) inputs = std::make_unique<Inputs>(static_cast<std::size_t>(key)...);
   return *inputs;
 }
 

@@ -37,7 +37,7 @@
 namespace procpar::experiments {
 namespace {
 
-// The operands of the shape being measured, written before timing (every page touched), with
+// The operands of one shape, written before timing (every page touched), with
 // the exact product and the rounding bound of each row for checking every backend's answer.
 struct Operands {
   Operands(std::size_t rows, std::size_t cols)
@@ -63,16 +63,6 @@ struct Operands {
   std::vector<double> exact, bound;
 };
 
-// One shape at a time (benchmarks are registered shape by shape).
-Operands& operands(std::size_t rows, std::size_t cols) {
-  static std::unique_ptr<Operands> current;
-  if (!current || current->rows != rows || current->cols != cols) {
-    current.reset();
-    current = std::make_unique<Operands>(rows, cols);
-  }
-  return *current;
-}
-
 bool check(benchmark::State& state, const Operands& m) {
   for (std::size_t r = 0; r < m.rows; ++r) {
     if (!(std::fabs(m.y[r] - m.exact[r]) <= m.bound[r] + 1e-300)) {
@@ -88,8 +78,7 @@ bool check(benchmark::State& state, const Operands& m) {
 // Times `multiply` (writes m.y) and checks y after the last iteration.
 template <class Multiply>
 void run(benchmark::State& state, Multiply multiply) {
-  Operands& m = operands(static_cast<std::size_t>(state.range(1)),
-                         static_cast<std::size_t>(state.range(2)));
+  Operands& m = inputs_of<Operands>(state.range(1), state.range(2));
   for (std::size_t r = 0; r < m.rows; ++r) m.y[r] = 0;
   // Warm-up, untimed: a pool's workers map the arrays the first time a task touches them.
   for (int call = 0; call < 2; ++call) multiply(m);

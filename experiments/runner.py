@@ -400,6 +400,7 @@ def machine_info(args, run_name):
         "profile": args.profile,
         "repetitions": args.repetitions,
         "min_time_seconds": settings["min_time"],
+        "repetitions_interleaved": True,
         "hostname": socket.gethostname(),
         "cpu": {"model": cpu_model(), "logical_cores": os.cpu_count(),
                 "physical_cores": _physical_cores(), "caches": _caches(),
@@ -588,6 +589,11 @@ def run_experiment(ctx, name, progress):
         status, tail = run_child(
             [binary, f"--benchmark_out={partial_json}", "--benchmark_out_format=json",
              f"--benchmark_repetitions={ctx.repetitions}",
+             # Repetitions of all benchmarks in a random order: the machine's speed drifts
+             # over minutes, and run one after the other the repetitions of one benchmark
+             # would share its slow or fast minute, which then reads as a difference between
+             # benchmarks. Interleaved, each configuration samples the whole run.
+             "--benchmark_enable_random_interleaving=true",
              f"--benchmark_min_time={common.PROFILES[ctx.profile]['min_time']}"],
             env, ctx.timeout, count, progress.tick)
         if status != 0:
