@@ -83,7 +83,8 @@ def machine(runs):
     rows = [
         ("Run", lambda r: r.name + (" (SYNTHETIC)" if r.synthetic else "")),
         ("Date", lambda r: get(r, "date")),
-        ("Profile, repetitions", lambda r: f"{get(r, 'profile')}, {get(r, 'repetitions')}"),
+        ("Profile, repetitions", lambda r: f"{get(r, 'profile')}, {get(r, 'repetitions')}, "
+         + ("interleaved" if r.machine.get("repetitions_interleaved") else "in sequence")),
         ("CPU", lambda r: get(r, "cpu", "model")),
         ("Logical / physical cores",
          lambda r: f"{get(r, 'cpu', 'logical_cores')} / {get(r, 'cpu', 'physical_cores') or '--'}"),
