@@ -221,8 +221,8 @@ def peers(runs):
                 label += rf"$^{{\mathrm{{{mark}}}}}$"
                 notes.append(rf"$^{{\mathrm{{{mark}}}}}$\,{escape(r.primitive)}"
                              + (f" ({run.cores} cores)" if len(runs) > 1 else "")
-                             + rf": every {escape(r.swept.split('=')[0])} of the sweep judged, "
-                             rf"the worst shown ({escape(r.swept)}).")
+                             + rf": judged at every value of its sweep, shown at the worst "
+                             rf"({escape(r.swept)}).")
             lines.append(" & ".join([
                 escape(r.primitive) if first else "", label, _size_text(r.n), code(r.reference),
                 seconds(r.process_seconds), seconds(r.reference_seconds),

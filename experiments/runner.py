@@ -51,6 +51,13 @@ _STANDARD_FIELDS = {
 # Name components that say how a benchmark was run, not what it measured.
 _TIMING_FLAGS = {"real_time", "manual_time", "process_time"}
 _RUN_OPTIONS = {"repeats", "iterations", "min_time", "min_warmup_time"}
+
+# Repetitions of all of an experiment's benchmarks run in a random order: the machine's speed
+# drifts over minutes, and run one after the other the repetitions of one benchmark would share
+# its slow or fast minute, which then reads as a difference between benchmarks. Interleaved, each
+# configuration samples the whole run. machine.json records the setting.
+INTERLEAVE_REPETITIONS = True
+
 _TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
@@ -400,7 +407,7 @@ def machine_info(args, run_name):
         "profile": args.profile,
         "repetitions": args.repetitions,
         "min_time_seconds": settings["min_time"],
-        "repetitions_interleaved": True,
+        "repetitions_interleaved": INTERLEAVE_REPETITIONS,
         "hostname": socket.gethostname(),
         "cpu": {"model": cpu_model(), "logical_cores": os.cpu_count(),
                 "physical_cores": _physical_cores(), "caches": _caches(),
@@ -589,11 +596,7 @@ def run_experiment(ctx, name, progress):
         status, tail = run_child(
             [binary, f"--benchmark_out={partial_json}", "--benchmark_out_format=json",
              f"--benchmark_repetitions={ctx.repetitions}",
-             # Repetitions of all benchmarks in a random order: the machine's speed drifts
-             # over minutes, and run one after the other the repetitions of one benchmark
-             # would share its slow or fast minute, which then reads as a difference between
-             # benchmarks. Interleaved, each configuration samples the whole run.
-             "--benchmark_enable_random_interleaving=true",
+             f"--benchmark_enable_random_interleaving={str(INTERLEAVE_REPETITIONS).lower()}",
              f"--benchmark_min_time={common.PROFILES[ctx.profile]['min_time']}"],
             env, ctx.timeout, count, progress.tick)
         if status != 0:

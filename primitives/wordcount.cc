@@ -287,22 +287,28 @@ void sort_by_count(WordCounts& counts) {
   counts = std::move(sorted);
 }
 
+namespace {
+
+WordCounts sorted_counts(const WordCounter& counter) {
+  WordCounts counts = counter.counts();
+  sort_by_count(counts);
+  return counts;
+}
+
+}  // namespace
+
 WordCounts merge_counts(const std::vector<WordCounts>& parts) {
   WordCounter total;
   for (const WordCounts& part : parts) {
     for (const auto& [word, count] : part) total.add_word(word, count);
   }
-  WordCounts counts = total.counts();
-  sort_by_count(counts);
-  return counts;
+  return sorted_counts(total);
 }
 
 WordCounts count_words(std::string_view text) {
   WordCounter counter;
   counter.add_text(text);
-  WordCounts counts = counter.counts();
-  sort_by_count(counts);
-  return counts;
+  return sorted_counts(counter);
 }
 
 std::vector<std::pair<std::size_t, std::size_t>> split_at_word_boundaries(std::string_view text,
