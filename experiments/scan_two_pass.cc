@@ -11,6 +11,7 @@
 //   serial_reduce/serial                reduce_serial in the caller (the reduction's reference)
 //   two_pass/{process,thread}           scan_two_pass: the seed's algorithm (4n memory traffic)
 //   reduce_then_scan/{process,thread}   scan_reduce_then_scan (3n memory traffic)
+//   single_pass/{process,thread}        scan_single_pass: reduce-then-scan per cached block (2n)
 //   partitioned/{process,thread}        reduce_partitioned of the same input: the seed's yardstick
 //   scan/tbb                            oneTBB parallel_scan
 //   scan/stdpar                         std::inclusive_scan(std::execution::par)
@@ -243,6 +244,10 @@ template <class P>
 double reduce_then_scan(P& pool, RawSpan<double> in, RawSpan<double> out, double identity) {
   return scan_reduce_then_scan<Scan>(pool, in, out, identity);
 }
+template <class P>
+double single_pass(P& pool, RawSpan<double> in, RawSpan<double> out, double identity) {
+  return scan_single_pass<Scan>(pool, in, out, identity);
+}
 
 std::vector<std::int64_t> sizes() {
   return is_quick() ? powers_of_two(12, 22, 10) : powers_of_two(10, 25, 3);
@@ -266,6 +271,8 @@ void register_benchmarks() {
     add("two_pass/thread", BM_PoolScan<ThreadPool, two_pass<ThreadPool>>, true);
     add("reduce_then_scan/process", BM_PoolScan<ProcessPool, reduce_then_scan<ProcessPool>>, true);
     add("reduce_then_scan/thread", BM_PoolScan<ThreadPool, reduce_then_scan<ThreadPool>>, true);
+    add("single_pass/process", BM_PoolScan<ProcessPool, single_pass<ProcessPool>>, true);
+    add("single_pass/thread", BM_PoolScan<ThreadPool, single_pass<ThreadPool>>, true);
     add("partitioned/process", BM_Partitioned<ProcessPool>, true);
     add("partitioned/thread", BM_Partitioned<ThreadPool>, true);
     add("scan/tbb", BM_Tbb, true);

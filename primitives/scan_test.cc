@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -36,13 +38,23 @@ std::vector<T> contents(const RawArray<T>& array) {
   return std::vector<T>(array.begin(), array.end());
 }
 
-// Both parallel scans, inclusive and exclusive, behind one signature.
-enum class Algorithm { kTwoPass, kReduceThenScan };
+// The parallel scans, inclusive and exclusive, behind one signature. kSmallBlocks is the
+// single-pass scan with blocks of 3 elements, so that small inputs have many blocks.
+enum class Algorithm { kTwoPass, kReduceThenScan, kSinglePass, kSmallBlocks };
 
 template <class S, class P, class T>
 T parallel_scan(Algorithm algorithm, P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
-  return algorithm == Algorithm::kTwoPass ? scan_two_pass<S>(pool, in, out, identity)
-                                          : scan_reduce_then_scan<S>(pool, in, out, identity);
+  switch (algorithm) {
+    case Algorithm::kTwoPass:
+      return scan_two_pass<S>(pool, in, out, identity);
+    case Algorithm::kReduceThenScan:
+      return scan_reduce_then_scan<S>(pool, in, out, identity);
+    case Algorithm::kSinglePass:
+      return scan_single_pass<S>(pool, in, out, identity);
+    case Algorithm::kSmallBlocks:
+      return scan_detail::scan_single_pass_in_blocks<S>(pool, in, out, identity, 3);
+  }
+  throw std::logic_error("unknown algorithm");
 }
 
 template <class P>
@@ -52,7 +64,10 @@ class ScanTest : public ::testing::Test {
 };
 TYPED_TEST_SUITE(ScanTest, testing::PoolTypes);
 
-constexpr Algorithm kAlgorithms[] = {Algorithm::kTwoPass, Algorithm::kReduceThenScan};
+constexpr Algorithm kAlgorithms[] = {Algorithm::kTwoPass, Algorithm::kReduceThenScan,
+                                     Algorithm::kSinglePass, Algorithm::kSmallBlocks};
+// The scans that may write over their input.
+constexpr Algorithm kInPlaceAlgorithms[] = {Algorithm::kTwoPass, Algorithm::kReduceThenScan};
 
 TYPED_TEST(ScanTest, KeepTheOrderOfANonCommutativeOperator) {
   std::mt19937_64 rng(11);
@@ -131,7 +146,7 @@ TYPED_TEST(ScanTest, SumDoublesWithinTheErrorBoundOfEachPrefix) {
 
 TYPED_TEST(ScanTest, WorkInPlace) {
   std::mt19937_64 rng(14);
-  for (const Algorithm algorithm : kAlgorithms) {
+  for (const Algorithm algorithm : kInPlaceAlgorithms) {
     for (const std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{1025}}) {
       RawArray<Mat2> data = testing::random_matrices(n, rng);
       const std::vector<Mat2> expected = reference_scan<MatMul>(data, Mat2{}, false);
@@ -167,6 +182,80 @@ TYPED_TEST(ScanTest, RefuseMismatchedLengths) {
   EXPECT_THROW(
       scan_reduce_then_scan<ExclusiveScan<std::plus<>>>(this->pool_, in.span(), out.span(), 0.0),
       std::invalid_argument);
+  EXPECT_THROW(
+      scan_single_pass<ExclusiveScan<std::plus<>>>(this->pool_, in.span(), out.span(), 0.0),
+      std::invalid_argument);
+}
+
+TYPED_TEST(ScanTest, SinglePassRefusesOverlappingArrays) {
+  RawArray<double> data(10);
+  try {
+    scan_single_pass<InclusiveScan<std::plus<>>>(this->pool_, data.span(), data.span(), 0.0);
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "scan_single_pass: out overlaps in (scan in place with scan_reduce_then_scan)");
+  }
+  EXPECT_THROW(scan_single_pass<InclusiveScan<std::plus<>>>(
+                   this->pool_, data.span().subspan(0, 6), data.span().subspan(4, 6), 0.0),
+               std::invalid_argument);
+  // Adjacent is not overlapping.
+  data[0] = 1;
+  data[1] = 2;
+  scan_single_pass<InclusiveScan<std::plus<>>>(this->pool_, data.span().subspan(0, 2),
+                                               data.span().subspan(2, 2), 0.0);
+  EXPECT_EQ(data[2], 1.0);
+  EXPECT_EQ(data[3], 3.0);
+}
+
+// Floating point: the single-pass scan's blocks do not depend on the number of workers, so its
+// results have the same bits on every pool and every number of workers.
+TYPED_TEST(ScanTest, SinglePassGivesTheSameBitsForAnyNumberOfWorkers) {
+  std::mt19937_64 rng(17);
+  const std::size_t block = scan_detail::single_pass_block<double>();
+  for (const std::size_t n : {block - 1, 3 * block + 5}) {
+    const RawArray<double> in = testing::random_doubles(n, rng);
+    SerialPool serial(1);
+    RawArray<double> expected(n);
+    const double expected_total =
+        scan_single_pass<InclusiveScan<std::plus<>>>(serial, in.span(), expected.span(), 0.0);
+    for (const std::size_t workers : {1, 2, 3, 8}) {
+      TypeParam pool(workers);
+      RawArray<double> out(n);
+      const double total =
+          scan_single_pass<InclusiveScan<std::plus<>>>(pool, in.span(), out.span(), 0.0);
+      EXPECT_EQ(std::memcmp(out.data(), expected.data(), n * sizeof(double)), 0)
+          << "n=" << n << " workers=" << workers;
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(total), std::bit_cast<std::uint64_t>(expected_total))
+          << "n=" << n << " workers=" << workers;
+    }
+  }
+}
+
+// A worker whose predecessors' blocks were claimed but never published (their workers slow or
+// dead) folds those blocks itself instead of waiting: it finishes, and its own blocks are right.
+TEST(ScanSinglePass, FoldsTheBlocksOfWorkersThatPublishedNothing) {
+  using Scan = InclusiveScan<MatMul>;
+  std::mt19937_64 rng(18);
+  constexpr std::size_t kBlock = 4, kBlocks = 6, kClaimed = 3;
+  const std::size_t n = kBlock * kBlocks - 1;  // a short last block
+  const RawArray<Mat2> in = testing::random_matrices(n, rng);
+  RawArray<Mat2> out(n);
+  const Mat2 untouched{7, 7, 7, 7};
+  for (Mat2& m : out) m = untouched;
+  RawArray<scan_detail::BoardEntry<Mat2>> board(kBlocks + 1);
+  board[0].state = kClaimed;  // blocks 0, 1, 2 claimed by workers that never publish
+  const std::size_t scanned = scan_detail::scan_blocks<Scan, Mat2>(
+      scan_detail::SinglePassJob<Mat2>{in.span(), out.span(), board.span(), kBlock, Mat2{}});
+  EXPECT_EQ(scanned, kBlocks - kClaimed);
+  const std::vector<Mat2> expected = reference_scan<MatMul>(in, Mat2{}, true);
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(out[i], i < kClaimed * kBlock ? untouched : expected[i]) << "i=" << i;
+  }
+  for (std::size_t b = 0; b < kBlocks; ++b) {
+    EXPECT_EQ(board[b + 1].state, b < kClaimed ? scan_detail::kNothing : scan_detail::kPrefix)
+        << "block " << b;
+  }
 }
 
 }  // namespace

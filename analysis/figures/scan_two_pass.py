@@ -12,12 +12,14 @@ CURVES = (  # variant, backend, serial variant, line style
     ("two_pass", "process", "serial", "-"), ("two_pass", "thread", "serial", "-"),
     ("reduce_then_scan", "process", "serial", "-."),
     ("reduce_then_scan", "thread", "serial", "-."),
+    ("single_pass", "process", "serial", "--"), ("single_pass", "thread", "serial", "--"),
     ("scan", "tbb", "serial", "-"), ("scan", "stdpar", "serial", "-"),
     ("two_pass", "openmp", "serial", "-"),
     ("partitioned", "process", "serial_reduce", ":"),
     ("partitioned", "thread", "serial_reduce", ":"),
 )
-NAMES = {"two_pass": "two-pass scan", "reduce_then_scan": "reduce-then-scan", "scan": "scan",
+NAMES = {"two_pass": "two-pass scan", "reduce_then_scan": "reduce-then-scan",
+         "single_pass": "single-pass scan", "scan": "scan",
          "partitioned": "partitioned reduce"}
 
 

@@ -162,6 +162,7 @@ class Model:
                     self.add(e, "two_pass", backend, 2 * n * 0.4e-9 / bw + over * p, n=n, p=p)
                     self.add(e, "reduce_then_scan", backend, 1.5 * n * 0.4e-9 / bw + over * p,
                              n=n, p=p)
+                    self.add(e, "single_pass", backend, n * 0.4e-9 / bw + over * p, n=n, p=p)
                     self.add(e, "partitioned", backend, n * 0.15e-9 / bw + over * p, n=n, p=p)
                 self.add(e, "scan", "tbb", 2 * n * 0.45e-9 / bw + 5e-6, n=n, p=p)
                 self.add(e, "scan", "stdpar", 2 * n * 0.42e-9 / bw + 5e-6, n=n, p=p)
