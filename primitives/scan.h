@@ -51,6 +51,7 @@
 #include "primitives/pool.h"
 #include "primitives/reduce.h"
 #include "primitives/shared_array.h"
+#include "primitives/wait.h"
 
 namespace procpar {
 
@@ -260,9 +261,12 @@ struct SinglePassJob {
 // folds it and publishes the aggregate, finds its prefix, publishes it, and scans the block from
 // it. The prefix is prefix(j) op aggregate(j) op ... op aggregate(b-1) from the nearest block j
 // before b that has published its prefix (block 0's prefix is the identity). A block in between
-// that has not published its aggregate yet (its worker is slow, descheduled or dead) is folded
-// again here rather than waited for: no worker ever waits for another, so a dead worker fails
-// its own task (the pool reports it) and cannot hang the rest. The combination is always left
+// that has not published its aggregate yet is waited for at most as long as this worker's own
+// fold took (its worker claimed it earlier, so it is usually about to finish: workers that fold
+// side by side would otherwise fold each other's blocks twice), then folded again here: no
+// worker waits for another longer than that, so a slow, descheduled or dead worker costs at most
+// a second fold of its block; a dead one fails its own task (the pool reports it) and cannot
+// hang the rest. The combination is always left
 // to right from block 0, so every block's prefix has the same bits whoever computes it.
 // Returns the number of blocks this task scanned.
 template <class S, class T>
@@ -283,8 +287,10 @@ std::size_t scan_blocks(SinglePassJob<T> job) {
   for (;;) {
     const std::size_t b = std::atomic_ref(board[0].state).fetch_add(1, std::memory_order_relaxed);
     if (b >= blocks) return scanned;
+    const auto fold_start = wait_detail::Clock::now();
     board[b + 1].aggregate = fold_block(b);
     state(b).store(kAggregate, std::memory_order_release);
+    const auto fold_time = wait_detail::Clock::now() - fold_start;
 
     std::size_t from = 0;
     T prefix = job.identity;
@@ -296,7 +302,10 @@ std::size_t scan_blocks(SinglePassJob<T> job) {
       }
     }
     for (std::size_t j = from; j < b; ++j) {
-      prefix = op(prefix, state(j).load(std::memory_order_acquire) >= kAggregate
+      const auto published = [&] {
+        return state(j).load(std::memory_order_acquire) >= kAggregate;
+      };
+      prefix = op(prefix, published() || wait_detail::spin_until(published, fold_time)
                               ? board[j + 1].aggregate
                               : fold_block(j));
     }
