@@ -37,10 +37,15 @@
 #ifndef PROCPAR_PRIMITIVES_SCAN_H_
 #define PROCPAR_PRIMITIVES_SCAN_H_
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -248,6 +253,54 @@ struct BoardEntry {
   T prefix;
 };
 
+// The board of a call, leased from one that the calling thread keeps for its next calls. A
+// fresh shared array costs more than a small scan (the first touch of its pages, about 15 us a
+// page on the project's machines, and each worker's first mapping of it); a live one stays
+// mapped in the workers. The kept board is the thread's largest so far (24 bytes per 128 KiB
+// block of doubles) and is reset for each call. A forked child makes its own (the kept one is
+// its parent's), and a call made while the thread's board is leased (a serial scan that runs a
+// single-pass scan itself) gets a fresh one.
+template <class T>
+class BoardLease {
+ public:
+  explicit BoardLease(std::size_t entries) {
+    thread_local Kept kept;
+    if (kept.leased) {
+      fresh_.emplace(entries);
+      board_ = fresh_->span();
+      return;
+    }
+    const pid_t pid = getpid();
+    if (kept.owner != pid || !kept.board || kept.board->size() < entries) {
+      kept.board.reset();  // in a child, drops the parent's mapping only
+      kept.board.emplace(entries);
+      kept.owner = pid;
+    } else {
+      std::memset(static_cast<void*>(kept.board->data()), 0, entries * sizeof(BoardEntry<T>));
+    }
+    kept.leased = true;
+    kept_ = &kept;
+    board_ = kept.board->span().subspan(0, entries);
+  }
+  BoardLease(const BoardLease&) = delete;
+  BoardLease& operator=(const BoardLease&) = delete;
+  ~BoardLease() {
+    if (kept_ != nullptr) kept_->leased = false;
+  }
+
+  RawSpan<BoardEntry<T>> board() const { return board_; }
+
+ private:
+  struct Kept {
+    pid_t owner = 0;
+    bool leased = false;
+    std::optional<RawArray<BoardEntry<T>>> board;
+  };
+  Kept* kept_ = nullptr;
+  std::optional<RawArray<BoardEntry<T>>> fresh_;
+  RawSpan<BoardEntry<T>> board_;
+};
+
 template <class T>
 struct SinglePassJob {
   RawSpan<T> in;
@@ -337,8 +390,9 @@ T scan_single_pass_in_blocks(P& pool, RawSpan<T> in, RawSpan<T> out, T identity,
         "scan_single_pass: out overlaps in (scan in place with scan_reduce_then_scan)");
   }
   const std::size_t blocks = (n + block - 1) / block;
-  RawArray<BoardEntry<T>> board(blocks + 1);
-  const SinglePassJob<T> job{in, out, board.span(), block, identity};
+  const BoardLease<T> lease(blocks + 1);
+  const RawSpan<BoardEntry<T>> board = lease.board();
+  const SinglePassJob<T> job{in, out, board, block, identity};
   const std::vector<std::size_t> scanned =
       pool.map(&scan_blocks<S, T>, std::vector<SinglePassJob<T>>(std::min(workers, blocks), job),
                1);
@@ -357,7 +411,8 @@ T scan_single_pass_in_blocks(P& pool, RawSpan<T> in, RawSpan<T> out, T identity,
 // The single-pass scan: blocks of kSinglePassBlockBytes (128 KiB) claimed by min(p, blocks)
 // tasks, each block folded, given its offset from its predecessors' published totals, and
 // scanned while still in cache. Reads `in` from memory once and writes `out` once; the
-// bookkeeping is one shared array of 2 sizeof(T) + 8 bytes per block. `out` must not overlap
+// bookkeeping is one shared array of 2 sizeof(T) + 8 bytes per block, which the calling thread
+// keeps for its next calls. `out` must not overlap
 // `in` (std::invalid_argument): use scan_reduce_then_scan in place.
 template <class S, Pool P, class T>
   requires SerialScan<S, T>

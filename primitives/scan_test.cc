@@ -1,6 +1,8 @@
 #include "primitives/scan.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <bit>
 #include <cmath>
@@ -256,6 +258,38 @@ TEST(ScanSinglePass, FoldsTheBlocksOfWorkersThatPublishedNothing) {
     EXPECT_EQ(board[b + 1].state, b < kClaimed ? scan_detail::kNothing : scan_detail::kPrefix)
         << "block " << b;
   }
+}
+
+// The calling thread keeps its board for the next call: calls of every size in any order, and a
+// call in a forked child (which must not reuse its parent's board), still give the right result.
+TYPED_TEST(ScanTest, SinglePassCallsReuseTheBoardSafely) {
+  std::mt19937_64 rng(19);
+  const std::size_t block = scan_detail::single_pass_block<std::uint64_t>();
+  const auto scan_is_right = [&](std::size_t n) {
+    const RawArray<std::uint64_t> in = testing::random_integers(n, rng);
+    RawArray<std::uint64_t> out(n);
+    scan_single_pass<InclusiveScan<std::plus<>>>(this->pool_, in.span(), out.span(),
+                                                 std::uint64_t{0});
+    return contents(out) == reference_scan<std::plus<>>(in, std::uint64_t{0}, true);
+  };
+  for (const std::size_t n : {5 * block + 1, block, 2 * block - 1, 9 * block, 3 * block}) {
+    EXPECT_TRUE(scan_is_right(n)) << "n=" << n;
+  }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    SerialPool serial(1);  // a pool of the parent must not be used in a child
+    RawArray<std::uint64_t> in(2 * block + 3), out(2 * block + 3);
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = i;
+    scan_single_pass<InclusiveScan<std::plus<>>>(serial, in.span(), out.span(), std::uint64_t{0});
+    bool right = true;
+    for (std::size_t i = 0; i < out.size(); ++i) right = right && out[i] == i * (i + 1) / 2;
+    _exit(right ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  EXPECT_TRUE(scan_is_right(4 * block + 7));
 }
 
 }  // namespace
