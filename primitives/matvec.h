@@ -140,11 +140,7 @@ void matvec(P& pool, RawSpan<T> a, std::size_t rows, std::size_t cols, RawSpan<T
     throw std::invalid_argument("matvec: y has " + std::to_string(y.size()) + " elements, a " +
                                 shape(rows, cols) + " matrix gives " + std::to_string(rows));
   }
-  const auto overlaps = [&](RawSpan<T> other) {
-    return y.size() != 0 && other.size() != 0 && y.data() < other.data() + other.size() &&
-           other.data() < y.data() + y.size();
-  };
-  if (overlaps(a) || overlaps(x)) {
+  if (overlap(y, a) || overlap(y, x)) {
     throw std::invalid_argument("matvec: y must not overlap a or x");
   }
   const std::vector<std::size_t> bounds = partition_bounds(rows, workers);

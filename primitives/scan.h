@@ -319,8 +319,8 @@ struct SinglePassJob {
 // side by side would otherwise fold each other's blocks twice), then folded again here: no
 // worker waits for another longer than that, so a slow, descheduled or dead worker costs at most
 // a second fold of its block; a dead one fails its own task (the pool reports it) and cannot
-// hang the rest. The combination is always left
-// to right from block 0, so every block's prefix has the same bits whoever computes it.
+// hang the rest. The combination is always left to right from block 0, so every block's prefix
+// has the same bits whoever computes it.
 // Returns the number of blocks this task scanned.
 template <class S, class T>
 std::size_t scan_blocks(SinglePassJob<T> job) {
@@ -332,10 +332,8 @@ std::size_t scan_blocks(SinglePassJob<T> job) {
   const std::size_t n = job.in.size();
   const std::size_t blocks = job.board.size() - 1;
   const auto state = [board](std::size_t b) { return std::atomic_ref(board[b + 1].state); };
-  const auto fold_block = [&](std::size_t b) {
-    const std::size_t begin = b * job.block;
-    return fold<Op>(in + begin, std::min(job.block, n - begin));
-  };
+  const auto length = [&](std::size_t b) { return std::min(job.block, n - b * job.block); };
+  const auto fold_block = [&](std::size_t b) { return fold<Op>(in + b * job.block, length(b)); };
   std::size_t scanned = 0;
   for (;;) {
     const std::size_t b = std::atomic_ref(board[0].state).fetch_add(1, std::memory_order_relaxed);
@@ -358,15 +356,13 @@ std::size_t scan_blocks(SinglePassJob<T> job) {
       const auto published = [&] {
         return state(j).load(std::memory_order_acquire) >= kAggregate;
       };
-      prefix = op(prefix, published() || wait_detail::spin_until(published, fold_time)
-                              ? board[j + 1].aggregate
-                              : fold_block(j));
+      prefix = op(prefix, wait_detail::spin_until(published, fold_time) ? board[j + 1].aggregate
+                                                                        : fold_block(j));
     }
     board[b + 1].prefix = prefix;
     state(b).store(kPrefix, std::memory_order_release);
 
-    const std::size_t begin = b * job.block;
-    S{}(in + begin, std::min(job.block, n - begin), out + begin, prefix);
+    S{}(in + b * job.block, length(b), out + b * job.block, prefix);
     ++scanned;
   }
 }
@@ -381,9 +377,7 @@ T scan_single_pass_in_blocks(P& pool, RawSpan<T> in, RawSpan<T> out, T identity,
   const std::size_t workers = checked_workers(pool, "scan_single_pass");
   const std::size_t n = in.size();
   if (n == 0) return identity;
-  const T* in_begin = in.data();
-  const T* out_begin = out.data();
-  if (in_begin < out_begin + n && out_begin < in_begin + n) {
+  if (overlap(in, out)) {
     // A slow worker's block may be folded again by another worker while the slow one scans it:
     // the input must stay intact until every block is done.
     throw std::invalid_argument(
@@ -412,8 +406,8 @@ T scan_single_pass_in_blocks(P& pool, RawSpan<T> in, RawSpan<T> out, T identity,
 // tasks, each block folded, given its offset from its predecessors' published totals, and
 // scanned while still in cache. Reads `in` from memory once and writes `out` once; the
 // bookkeeping is one shared array of 2 sizeof(T) + 8 bytes per block, which the calling thread
-// keeps for its next calls. `out` must not overlap
-// `in` (std::invalid_argument): use scan_reduce_then_scan in place.
+// keeps for its next calls. `out` must not overlap `in` (std::invalid_argument): use
+// scan_reduce_then_scan in place.
 template <class S, Pool P, class T>
   requires SerialScan<S, T>
 T scan_single_pass(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {

@@ -199,6 +199,14 @@ class RawSpan {
   std::uint64_t size_ = 0;
 };
 
+// Whether two views share an element (for primitives that write one view while reading the
+// other). Empty views overlap nothing.
+template <class T>
+bool overlap(RawSpan<T> a, RawSpan<T> b) {
+  return !a.empty() && !b.empty() && a.data() < b.data() + b.size() &&
+         b.data() < a.data() + a.size();
+}
+
 // A view of (part of) a SharedArray: every access takes the array's one lock (subspans share
 // it, as the elements of a multiprocessing.Array share its lock). Trivially copyable.
 //
