@@ -30,6 +30,7 @@
 #include "experiments/bulk_support.h"
 #include "experiments/experiment_main.h"
 #include "experiments/profile.h"
+#include "experiments/sweep.h"
 #include "primitives/pack.h"
 #include "primitives/process_pool.h"
 #include "primitives/shared_array.h"
@@ -205,23 +206,14 @@ std::vector<std::int64_t> sizes() {
 void register_benchmarks() {
   // The size is the outer loop so that each input is built once (inputs_of).
   for (const std::int64_t n : sizes()) {
-    const auto add = [n](const char* name, auto* function, bool with_p) {
-      auto* b = benchmark::RegisterBenchmark(name, function)->UseRealTime();
-      for (const std::int64_t keep : keep_percentages()) {
-        if (with_p) {
-          b->ArgNames({"n", "p", "keep_pct"});
-          for (const std::int64_t p : worker_counts()) b->Args({n, p, keep});
-        } else {
-          b->ArgNames({"n", "keep_pct"})->Args({n, keep});
-        }
-      }
-    };
-    add("serial/serial", BM_BranchlessSerial, false);
-    add("copy_if/serial", BM_CopyIfSerial, false);
-    add("scan_pack/process", BM_Pack<ProcessPool>, true);
-    add("scan_pack/thread", BM_Pack<ThreadPool>, true);
-    add("copy_if/stdpar", BM_CopyIfStdPar, true);
-    add("scan_pack/openmp", BM_OpenMp, true);
+    const Sweep serial = {{"n", {n}}, {"keep_pct", keep_percentages()}};
+    const Sweep parallel = {{"n", {n}}, {"p", worker_counts()}, {"keep_pct", keep_percentages()}};
+    register_sweep("serial/serial", BM_BranchlessSerial, serial);
+    register_sweep("copy_if/serial", BM_CopyIfSerial, serial);
+    register_sweep("scan_pack/process", BM_Pack<ProcessPool>, parallel);
+    register_sweep("scan_pack/thread", BM_Pack<ThreadPool>, parallel);
+    register_sweep("copy_if/stdpar", BM_CopyIfStdPar, parallel);
+    register_sweep("scan_pack/openmp", BM_OpenMp, parallel);
   }
 }
 

@@ -35,6 +35,7 @@
 #include "experiments/bulk_support.h"
 #include "experiments/experiment_main.h"
 #include "experiments/profile.h"
+#include "experiments/sweep.h"
 #include "primitives/process_pool.h"
 #include "primitives/reduce.h"
 #include "primitives/shared_array.h"
@@ -188,26 +189,19 @@ bool tree_size(std::int64_t n) { return n <= (is_quick() ? 1 << 10 : 1 << 16); }
 void register_benchmarks() {
   // The size is the outer loop so that each input is built once (inputs_of).
   for (const std::int64_t n : sizes()) {
-    const auto add = [n](const char* name, auto* function, bool with_p) {
-      auto* b = benchmark::RegisterBenchmark(name, function)->UseRealTime();
-      if (with_p) {
-        b->ArgNames({"n", "p"});
-        for (const std::int64_t p : worker_counts()) b->Args({n, p});
-      } else {
-        b->ArgNames({"n"})->Args({n});
-      }
-    };
-    add("serial/serial", BM_Serial, false);
+    const Sweep serial = {{"n", {n}}};
+    const Sweep parallel = {{"n", {n}}, {"p", worker_counts()}};
+    register_sweep("serial/serial", BM_Serial, serial);
     if (tree_size(n)) {
-      add("tree/process", BM_Tree<ProcessPool>, true);
-      add("tree/thread", BM_Tree<ThreadPool>, true);
+      register_sweep("tree/process", BM_Tree<ProcessPool>, parallel);
+      register_sweep("tree/thread", BM_Tree<ThreadPool>, parallel);
     }
-    add("partitioned/process", BM_Partitioned<ProcessPool>, true);
-    add("partitioned/thread", BM_Partitioned<ThreadPool>, true);
-    add("reduce/tbb", BM_Tbb, true);
-    add("reduce/openmp", BM_OpenMp, true);
-    add("reduce/stdpar", BM_StdPar<std::execution::par>, true);
-    add("reduce_unseq/stdpar", BM_StdPar<std::execution::par_unseq>, true);
+    register_sweep("partitioned/process", BM_Partitioned<ProcessPool>, parallel);
+    register_sweep("partitioned/thread", BM_Partitioned<ThreadPool>, parallel);
+    register_sweep("reduce/tbb", BM_Tbb, parallel);
+    register_sweep("reduce/openmp", BM_OpenMp, parallel);
+    register_sweep("reduce/stdpar", BM_StdPar<std::execution::par>, parallel);
+    register_sweep("reduce_unseq/stdpar", BM_StdPar<std::execution::par_unseq>, parallel);
   }
 }
 

@@ -40,6 +40,7 @@
 #include "experiments/bulk_support.h"
 #include "experiments/experiment_main.h"
 #include "experiments/profile.h"
+#include "experiments/sweep.h"
 #include "primitives/process_pool.h"
 #include "primitives/reduce.h"
 #include "primitives/scan.h"
@@ -256,29 +257,26 @@ std::vector<std::int64_t> sizes() {
 void register_benchmarks() {
   // The size is the outer loop so that each input is built once (inputs_of).
   for (const std::int64_t n : sizes()) {
-    const auto add = [n](const char* name, auto* function, bool with_p) {
-      auto* b = benchmark::RegisterBenchmark(name, function)->UseRealTime();
-      if (with_p) {
-        b->ArgNames({"n", "p"});
-        for (const std::int64_t p : worker_counts()) b->Args({n, p});
-      } else {
-        b->ArgNames({"n"})->Args({n});
-      }
-    };
-    add("serial/serial", BM_Serial, false);
-    add("serial_reduce/serial", BM_SerialReduce, false);
-    add("two_pass/process", BM_PoolScan<ProcessPool, two_pass<ProcessPool>>, true);
-    add("two_pass/thread", BM_PoolScan<ThreadPool, two_pass<ThreadPool>>, true);
-    add("reduce_then_scan/process", BM_PoolScan<ProcessPool, reduce_then_scan<ProcessPool>>, true);
-    add("reduce_then_scan/thread", BM_PoolScan<ThreadPool, reduce_then_scan<ThreadPool>>, true);
-    add("single_pass/process", BM_PoolScan<ProcessPool, single_pass<ProcessPool>>, true);
-    add("single_pass/thread", BM_PoolScan<ThreadPool, single_pass<ThreadPool>>, true);
-    add("partitioned/process", BM_Partitioned<ProcessPool>, true);
-    add("partitioned/thread", BM_Partitioned<ThreadPool>, true);
-    add("scan/tbb", BM_Tbb, true);
-    add("scan/stdpar", BM_StdPar, true);
-    add("two_pass/openmp", BM_OpenMp<openmp_two_pass>, true);
-    add("reduce_then_scan/openmp", BM_OpenMp<openmp_reduce_then_scan>, true);
+    const Sweep serial = {{"n", {n}}};
+    const Sweep parallel = {{"n", {n}}, {"p", worker_counts()}};
+    register_sweep("serial/serial", BM_Serial, serial);
+    register_sweep("serial_reduce/serial", BM_SerialReduce, serial);
+    register_sweep("two_pass/process", BM_PoolScan<ProcessPool, two_pass<ProcessPool>>, parallel);
+    register_sweep("two_pass/thread", BM_PoolScan<ThreadPool, two_pass<ThreadPool>>, parallel);
+    register_sweep("reduce_then_scan/process",
+                   BM_PoolScan<ProcessPool, reduce_then_scan<ProcessPool>>, parallel);
+    register_sweep("reduce_then_scan/thread",
+                   BM_PoolScan<ThreadPool, reduce_then_scan<ThreadPool>>, parallel);
+    register_sweep("single_pass/process", BM_PoolScan<ProcessPool, single_pass<ProcessPool>>,
+                   parallel);
+    register_sweep("single_pass/thread", BM_PoolScan<ThreadPool, single_pass<ThreadPool>>,
+                   parallel);
+    register_sweep("partitioned/process", BM_Partitioned<ProcessPool>, parallel);
+    register_sweep("partitioned/thread", BM_Partitioned<ThreadPool>, parallel);
+    register_sweep("scan/tbb", BM_Tbb, parallel);
+    register_sweep("scan/stdpar", BM_StdPar, parallel);
+    register_sweep("two_pass/openmp", BM_OpenMp<openmp_two_pass>, parallel);
+    register_sweep("reduce_then_scan/openmp", BM_OpenMp<openmp_reduce_then_scan>, parallel);
   }
 }
 
