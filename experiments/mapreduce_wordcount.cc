@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "experiments/corpus.h"
+#include "corpus/kjv.h"
 #include "experiments/bulk_support.h"
 #include "experiments/experiment_main.h"
 #include "experiments/profile.h"
@@ -34,7 +34,7 @@ namespace procpar::experiments {
 namespace {
 
 const std::string& bible() {
-  static const std::string text = kjv_text();
+  static const std::string text = corpus::kjv_text();
   return text;
 }
 

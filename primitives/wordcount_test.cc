@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "experiments/corpus.h"
+#include "corpus/kjv.h"
 #include "primitives/primitive_test_util.h"
 #include "primitives/shared_array.h"
 
@@ -63,7 +63,7 @@ RawArray<char> shared_text(std::string_view text) {
 }
 
 const std::string& kjv() {
-  static const std::string text = experiments::kjv_text();
+  static const std::string text = corpus::kjv_text();
   return text;
 }
 

@@ -1,10 +1,10 @@
-#include "experiments/corpus.h"
+#include "corpus/kjv.h"
 
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
 
-namespace procpar::experiments {
+namespace procpar::corpus {
 
 std::string kjv_text() {
   constexpr const char* kCommand = "bible -f gen1:1-rev22:21 </dev/null 2>/dev/null";
@@ -25,4 +25,4 @@ std::string kjv_text() {
   return text;
 }
 
-}  // namespace procpar::experiments
+}  // namespace procpar::corpus
