@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import paths
-from analysis.experiments import FIXED_COLUMNS, experiment as experiment_spec
+from analysis.registry import FIXED_COLUMNS, experiment as experiment_spec
 
 
 class InputError(Exception):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.experiments import EXPERIMENTS, FIXED_COLUMNS
+from analysis.registry import EXPERIMENTS, FIXED_COLUMNS
 
 REPETITIONS = {"quick": 3, "full": 9}
 SERIAL_BACKENDS = ("serial", "cpython_serial", "openblas_serial")

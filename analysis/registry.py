@@ -1,14 +1,17 @@
 """What the analysis expects of each experiment's tidy CSV (docs/experiments.md).
 
-`params` are the experiment's own argument columns beyond the fixed ones; together with
-variant, backend, n, p and chunksize they identify a configuration, and a configuration has one
-row per repetition. A column listed here and missing from the CSV is an error of the input.
+The experiments are those of EXPERIMENTS in experiments/BUILD, the suite's registry, in its
+order (analysis/tests/test_registry.py checks it); this adds what the analysis needs to know of
+each. `params` are the experiment's own argument columns beyond the fixed ones (FIXED_COLUMNS,
+as the runner writes them); together with variant, backend, n, p and chunksize they identify a
+configuration, and a configuration has one row per repetition. A column listed here and missing
+from the CSV is an error of the input.
 """
 
 from dataclasses import dataclass
 
-FIXED_COLUMNS = ("experiment", "variant", "backend", "n", "p", "chunksize", "repetition",
-                 "seconds")
+from experiments.python.common import FIXED_COLUMNS  # noqa: F401  (the writer's schema)
+
 CONFIG_COLUMNS = ("variant", "backend", "n", "p", "chunksize")
 
 
