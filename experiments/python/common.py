@@ -118,6 +118,14 @@ def partition(xs, parts):
     return [xs[n * i // parts:n * (i + 1) // parts] for i in range(parts)]
 
 
+def partitioned_reduce(pool, reduce, xs, parts):
+    """The seed's partitioned reduce on a multiprocessing pool: each of `parts` contiguous parts
+    of `xs` reduced by `reduce` (a picklable function of a list: `sum`, or
+    `functools.partial(functools.reduce, op)`) in a task of its own, then the partial results
+    by `reduce` in the caller."""
+    return reduce(pool.map(reduce, partition(xs, parts), chunksize=1))
+
+
 def parse_args(description):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full",

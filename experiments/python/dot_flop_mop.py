@@ -19,10 +19,6 @@ import common
 BLAS = ctypes.CDLL("libblas.so.3")  # the library numpy is linked to (OpenBLAS here)
 
 
-def reduce_part(xs):
-    return sum(xs)
-
-
 def dot_part(pair):
     xs, ys = pair
     return sum(x * y for x, y in zip(xs, ys))
@@ -30,10 +26,6 @@ def dot_part(pair):
 
 def parts(n, p):
     return [(n * i // p, n * (i + 1) // p) for i in range(p)]
-
-
-def partitioned_reduce(pool, xs, p):
-    return sum(pool.map(reduce_part, [xs[b:e] for b, e in parts(len(xs), p)], chunksize=1))
 
 
 def partitioned_dot(pool, xs, ys, p):
@@ -73,8 +65,9 @@ def main():
                       backend="cpython_serial", n=n, p=1, check=dot_check)
         for p in common.worker_counts():
             with multiprocessing.get_context("fork").Pool(p) as pool:
-                table.measure(lambda: partitioned_reduce(pool, xs, p), variant="reduce",
-                              backend="cpython_process", n=n, p=p, check=sum_check)
+                table.measure(lambda: common.partitioned_reduce(pool, sum, xs, p),
+                              variant="reduce", backend="cpython_process", n=n, p=p,
+                              check=sum_check)
                 table.measure(lambda: partitioned_dot(pool, xs, ys, p), variant="dot",
                               backend="cpython_process", n=n, p=p, check=dot_check)
 

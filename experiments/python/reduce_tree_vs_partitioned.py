@@ -7,7 +7,8 @@ multiprocessing.Pool:
   reduces the p partial results.
 - serial: functools.reduce in the caller.
 
-Data: a list of n random floats, operator.add; tasks are argument tuples, as in the seed.
+Data: a list of n random floats, operator.add; a tree task is an argument tuple, a partitioned
+one a part of the list (common.partitioned_reduce), as in the seed.
 Variants serial (backend cpython_serial), tree and partitioned (cpython_process).
 """
 
@@ -25,9 +26,8 @@ def combine_pair(args):
     return op(left, right)
 
 
-def reduce_part(args):
-    op, part = args
-    return functools.reduce(op, part)
+# The partitioned reduce's function of a part (and of the partial results).
+add_all = functools.partial(functools.reduce, operator.add)
 
 
 def tree_reduce(pool, op, xs):
@@ -38,12 +38,6 @@ def tree_reduce(pool, op, xs):
         xs = pool.map(combine_pair, [(op, a, b) for a, b in zip(evens, odds)], chunksize=1)
         xs += carried
     return xs[0]
-
-
-def partitioned_reduce(pool, op, xs, parts):
-    partials = pool.map(reduce_part, [(op, part) for part in common.partition(xs, parts)],
-                        chunksize=1)
-    return functools.reduce(op, partials)
 
 
 def main():
@@ -71,7 +65,7 @@ def main():
                 table.measure(lambda: tree_reduce(pool, operator.add, data[n]), variant="tree",
                               backend="cpython_process", n=n, p=p, check=check(n))
             for n in sizes:
-                table.measure(lambda: partitioned_reduce(pool, operator.add, data[n], p),
+                table.measure(lambda: common.partitioned_reduce(pool, add_all, data[n], p),
                               variant="partitioned", backend="cpython_process", n=n, p=p,
                               check=check(n))
     table.write()

@@ -77,10 +77,8 @@ def reduce_then_scan(pool, op, xs, parts):
     return list(itertools.chain.from_iterable(scanned))
 
 
-def partitioned_reduce(pool, op, xs, parts):
-    partials = pool.map(reduce_part, [(op, part) for part in common.partition(xs, parts)],
-                        chunksize=1)
-    return functools.reduce(op, partials)
+# The partitioned reduce's function of a part (and of the partial results).
+add_all = functools.partial(functools.reduce, operator.add)
 
 
 def main():
@@ -117,7 +115,7 @@ def main():
                 table.measure(lambda: reduce_then_scan(pool, operator.add, data[n], p),
                               variant="reduce_then_scan", backend="cpython_process", n=n, p=p,
                               check=check_scan(n))
-                table.measure(lambda: partitioned_reduce(pool, operator.add, data[n], p),
+                table.measure(lambda: common.partitioned_reduce(pool, add_all, data[n], p),
                               variant="partitioned", backend="cpython_process", n=n, p=p,
                               check=check_sum(n))
     table.write()

@@ -40,7 +40,7 @@ class ReferenceAlgorithmsTest(unittest.TestCase):
             for parts in (1, 2, 3, 4):
                 if parts <= n:
                     self.assertEqual(
-                        reduce_ref.partitioned_reduce(self.pool, operator.add, xs, parts),
+                        common.partitioned_reduce(self.pool, reduce_ref.add_all, xs, parts),
                         expected)
 
     def test_scans_equal_the_serial_scan(self):
