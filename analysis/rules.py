@@ -32,7 +32,8 @@ def module_file(module):
 
 
 def analysis_imports(module, seen=None):
-    """The files of `module` and of every analysis module it imports, transitively."""
+    """The files of `module` and of every module of the project it imports, transitively (the
+    analysis's own, and experiments/python/common.py, which holds the tidy columns)."""
     seen = set() if seen is None else seen
     path = module_file(module)
     if path in seen:
@@ -46,7 +47,7 @@ def analysis_imports(module, seen=None):
         elif isinstance(node, ast.ImportFrom) and node.module:
             names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
         for name in names:
-            if name.startswith("analysis") and module_file(name).exists():
+            if name.startswith(("analysis", "experiments")) and module_file(name).exists():
                 analysis_imports(name, seen)
     return seen
 

@@ -1,9 +1,9 @@
-"""Writing generated LaTeX and JSON whole (temporary file, then rename), and escaping text."""
+"""Writing generated LaTeX and JSON whole (temporary file, fsync, rename), and escaping text."""
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from experiments.python import common
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
             "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -16,19 +16,11 @@ def escape(text):
 
 
 def write_atomic(path, text):
+    """Writes `text` to `path` whole, as the runner writes results (temporary file in the same
+    folder, fsync, rename), making the folder first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    common.write_atomic(path, text)
 
 
 def write_json(path, data):

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyt
 import child  # noqa: E402
 import common  # noqa: E402  (lives in python/, shared with the reference scripts)
 import machine  # noqa: E402
-from machine import default_run_name  # noqa: E402,F401  (the Makefile names runs with it)
+from machine import default_run_name  # noqa: E402  (also the Makefile's, through runner)
 from progress import Progress, clock, earlier_durations  # noqa: E402
 from tidy import ExperimentError, read_reference_rows, tidy_rows  # noqa: E402
 
@@ -64,9 +64,9 @@ class Context:
     bin_dir: str           # the experiment binaries
     python_dir: str        # the reference scripts
     python: str            # their interpreter
-    workspace: str         # the source tree (git commit, .bazelrc); None outside bazel run
-    compilation_mode: str  # Bazel's and the project's compiler flags, as experiments/BUILD
-    copts: tuple           # passes them, for machine.json
+    workspace: str | None  # the source tree (git commit, .bazelrc); None outside bazel run
+    compilation_mode: str | None  # Bazel's and the project's compiler flags, as
+    copts: tuple                  # experiments/BUILD passes them, for machine.json
 
 
 class Interrupted(BaseException):
