@@ -52,12 +52,6 @@ _STANDARD_FIELDS = {
 _TIMING_FLAGS = {"real_time", "manual_time", "process_time"}
 _RUN_OPTIONS = {"repeats", "iterations", "min_time", "min_warmup_time"}
 
-# Repetitions of all of an experiment's benchmarks run in a random order: the machine's speed
-# drifts over minutes, and run one after the other the repetitions of one benchmark would share
-# its slow or fast minute, which then reads as a difference between benchmarks. Interleaved, each
-# configuration samples the whole run. machine.json records the setting.
-INTERLEAVE_REPETITIONS = True
-
 _TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
@@ -407,7 +401,11 @@ def machine_info(args, run_name):
         "profile": args.profile,
         "repetitions": args.repetitions,
         "min_time_seconds": settings["min_time"],
-        "repetitions_interleaved": INTERLEAVE_REPETITIONS,
+        # Whether the repetitions of an experiment's benchmarks run in a random order (Google
+        # Benchmark's random interleaving, and the reference scripts' Table); runs made before
+        # the scripts interleaved lack the second key, as their CPython rows were in sequence.
+        "repetitions_interleaved": common.INTERLEAVE_REPETITIONS,
+        "cpython_repetitions_interleaved": common.INTERLEAVE_REPETITIONS,
         "hostname": socket.gethostname(),
         "cpu": {"model": cpu_model(), "logical_cores": os.cpu_count(),
                 "physical_cores": _physical_cores(), "caches": _caches(),
@@ -596,7 +594,8 @@ def run_experiment(ctx, name, progress):
         status, tail = run_child(
             [binary, f"--benchmark_out={partial_json}", "--benchmark_out_format=json",
              f"--benchmark_repetitions={ctx.repetitions}",
-             f"--benchmark_enable_random_interleaving={str(INTERLEAVE_REPETITIONS).lower()}",
+             "--benchmark_enable_random_interleaving="
+             + str(common.INTERLEAVE_REPETITIONS).lower(),
              f"--benchmark_min_time={common.PROFILES[ctx.profile]['min_time']}"],
             env, ctx.timeout, count, progress.tick)
         if status != 0:
