@@ -43,7 +43,7 @@ STATEMENTS = (
               "provides a Pool class.", (),
               "The reason for a design, not a finding. Every experiment creates its pools "
               "before timing, so the cost of spawning is not measured; the cost per task, "
-              "which the pool leaves, is.", "pool"),
+              "which remains once the pool runs, is.", "pool"),
     Statement(CLAIM, "An exception is raised if a user attempts to retrieve a result that has "
               "not yet been computed.", ("async_not_ready",)),
     Statement(CLAIM, "Waiting for all results will give better cache performance as we can "

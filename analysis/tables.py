@@ -304,7 +304,7 @@ def statements(runs):
         if statement.tested_by:
             where = ", ".join(
                 rf"\hyperref[claim:{i}]{{\texttt{{{escape(i)}}}}} "
-                rf"(\ref{{sec:{CLAIMS_BY_ID[i].section}}})" for i in statement.tested_by)
+                rf"(\S\ref{{sec:{CLAIMS_BY_ID[i].section}}})" for i in statement.tested_by)
         else:
             where = rf"Not tested. {statement.left_out}"
             if statement.section:
@@ -322,21 +322,33 @@ def reproduce(runs):
     """Macros for the section on reproducing the report: how long each run's experiments took,
     how much repetitions of one configuration vary within it (relative IQR), and how much the
     CI baseline's tracked speedups moved between its runs."""
-    sentences = []
+    durations, noises = [], []
     for run in runs:
         spreads = sorted(provenance.relative_iqrs(run))
         median = spreads[len(spreads) // 2]
         ninetieth = spreads[min(len(spreads) - 1, int(0.9 * len(spreads)))]
         minutes = provenance.duration_seconds(run) / 60
-        sentences.append(
-            f"the experiments of run {escape(run.name)} took {minutes:.0f} minutes; over its "
-            f"{len(spreads)} configurations the interquartile range of the repetitions is "
-            f"{_percent(median)} of their median for half of them and up to "
-            f"{_percent(ninetieth)} for nine in ten")
+        durations.append(f"the experiments of run {escape(run.name)} took {minutes:.0f} minutes")
+        noises.append(
+            f"over the {len(spreads)} configurations of run {escape(run.name)}, the "
+            f"interquartile range of the repetitions is at most {_percent(median)} of their "
+            f"median for half of them and at most {_percent(ninetieth)} for nine in ten")
     between, baseline_runs = provenance.baseline_run_spreads()
     between.sort()
+    most = max(r.cores for r in runs)
+    if len(runs) == 1:
+        larger = (f"No machine with more than {most} cores has run these experiments: what "
+                  f"this report says about scaling holds up to $p = {most}$, with "
+                  f"$p = {2 * most}$ oversubscribing the cores, and no further")
+    else:
+        larger = (f"The largest machine that has run these experiments has {most} cores: "
+                  f"what this report says about scaling holds up to $p = {most}$ and no "
+                  f"further")
     lines = [_header(runs).rstrip("\n"),
-             r"\newcommand{\runvariation}{" + "; ".join(sentences) + "}",
+             rf"\newcommand{{\referencep}}{{{runs[0].cores}}}",
+             r"\newcommand{\largermachine}{" + larger + "}",
+             r"\newcommand{\runduration}{" + "; ".join(durations) + "}",
+             r"\newcommand{\runnoise}{" + "; ".join(noises) + "}",
              rf"\newcommand{{\baselinespeedupcount}}{{{len(between)}}}",
              r"\newcommand{\baselineruncount}{"
              + "/".join(str(r) for r in sorted(baseline_runs)) + "}",
