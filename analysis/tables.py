@@ -344,8 +344,11 @@ def reproduce(runs):
         larger = (f"The largest machine that has run these experiments has {most} cores: "
                   f"what this report says about scaling holds up to $p = {most}$ and no "
                   f"further")
+    commits = len(provenance.experiment_commits(runs[0]))
     lines = [_header(runs).rstrip("\n"),
              rf"\newcommand{{\referencep}}{{{runs[0].cores}}}",
+             r"\newcommand{\referencecommitcount}{"
+             + ("one commit" if commits == 1 else f"{commits} commits") + "}",
              r"\newcommand{\largermachine}{" + larger + "}",
              r"\newcommand{\runduration}{" + "; ".join(durations) + "}",
              r"\newcommand{\runnoise}{" + "; ".join(noises) + "}",
