@@ -122,11 +122,11 @@ def legend_below(fig, axes, ncol=4):
 
 def errorbar(ax, x, spread_rows, backend, linestyle="-", label=None, **kwargs):
     """Median with interquartile range as error bars."""
-    style = backend_style(backend)
+    style = {**backend_style(backend), **kwargs}  # kwargs may override the colour, say
     if label is not None:
         style["label"] = label
     median = spread_rows["speedup"] if "speedup" in spread_rows else spread_rows["median"]
     lower = median - spread_rows["q1"]
     upper = spread_rows["q3"] - median
     ax.errorbar(x, median, yerr=[lower.clip(lower=0), upper.clip(lower=0)], linestyle=linestyle,
-                capsize=1.5, elinewidth=0.7, **style, **kwargs)
+                capsize=1.5, elinewidth=0.7, **style)

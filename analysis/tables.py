@@ -5,6 +5,8 @@
     /usr/bin/python3 -m analysis.tables scheduler --run RUN [--run ...] --out FILE.tex
     /usr/bin/python3 -m analysis.tables runs      --run RUN [--run ...] --out FILE.tex
     /usr/bin/python3 -m analysis.tables peers     --run RUN [--run ...] --out FILE.tex
+    /usr/bin/python3 -m analysis.tables reproduce --run RUN [--run ...] --out FILE.tex
+    /usr/bin/python3 -m analysis.tables statements --run RUN [--run ...] --out FILE.tex
     /usr/bin/python3 -m analysis.tables claims    --verdict DERIVED.json [...] --out FILE.tex
 """
 
@@ -14,7 +16,10 @@ import math
 import sys
 
 
+from analysis import paths
 from analysis import peers as peer_goals
+from analysis import provenance
+from analysis import seed_statements
 from analysis.claims import CLAIMS_BY_ID
 from analysis.runs import InputError, load_runs
 from analysis.stats import Spread, select
@@ -63,10 +68,25 @@ def machine(runs):
             value = value.get(key) if isinstance(value, dict) else None
         return value
 
-    def git(run):
-        g = run.machine.get("git") or {}
-        commit = (g.get("commit") or "--")[:12]
-        return commit + (" (uncommitted changes)" if g.get("dirty") else "")
+    def commits(run):
+        """Each commit the run's experiments were measured at, with those experiments: a
+        composite run (experiments rerun later with --resume) has several."""
+        dirty = (run.machine.get("git") or {}).get("dirty")
+        parts = provenance.experiment_commits(run)
+        cells = []
+        for i, (commit, began, experiments) in enumerate(parts):
+            cells.append(f"{commit[:7]}" + (" (uncommitted changes)" if dirty and i == 0 else "")
+                         + f", {began:%Y-%m-%d %H:%M}"
+                         + (f": {', '.join(experiments)}" if len(parts) > 1 else ": all"))
+        return "; ".join(cells)
+
+    def repetitions(run):
+        cpp = "interleaved" if run.machine.get("repetitions_interleaved") else "in sequence"
+        # Runs made before the CPython scripts interleaved lack the key: theirs ran in sequence.
+        cpython = ("interleaved" if run.machine.get("cpython_repetitions_interleaved")
+                   else "in sequence")
+        return (f"{get(run, 'profile')}, {get(run, 'repetitions')}; C++ {cpp}, "
+                f"CPython {cpython}")
 
     def libraries(run):
         libs = run.machine.get("libraries") or {}
@@ -83,8 +103,7 @@ def machine(runs):
     rows = [
         ("Run", lambda r: r.name + (" (SYNTHETIC)" if r.synthetic else "")),
         ("Date", lambda r: get(r, "date")),
-        ("Profile, repetitions", lambda r: f"{get(r, 'profile')}, {get(r, 'repetitions')}, "
-         + ("interleaved" if r.machine.get("repetitions_interleaved") else "in sequence")),
+        ("Profile, repetitions", repetitions),
         ("CPU", lambda r: get(r, "cpu", "model")),
         ("Logical / physical cores",
          lambda r: f"{get(r, 'cpu', 'logical_cores')} / {get(r, 'cpu', 'physical_cores') or '--'}"),
@@ -100,7 +119,7 @@ def machine(runs):
         ("Libraries", libraries),
         ("Python", lambda r: (get(r, "python") or "--").split("\n")[0]),
         ("Environment", env),
-        ("Git commit", git),
+        ("Git commits (experiments measured there)", commits),
     ]
     spec = "@{}>{\\raggedright\\arraybackslash}p{0.2\\linewidth}" + \
         ">{\\raggedright\\arraybackslash}X" * len(runs) + "@{}"
@@ -259,6 +278,88 @@ def runs_macros(runs):
     return "\n".join(lines) + "\n"
 
 
+def statements(runs):
+    """Every statement of the seed that reads as a claim (analysis/seed_statements.py), with
+    the rule that tests it or why none does, and macros counting them."""
+    kinds = {seed_statements.CLAIM: "claim", seed_statements.NOTE: "note"}
+    count = seed_statements.count
+    lines = [_header(runs).rstrip("\n"),
+             rf"\newcommand{{\seedstatementcount}}{{{len(seed_statements.STATEMENTS)}}}",
+             rf"\newcommand{{\seedclaimcount}}{{{count(seed_statements.CLAIM)}}}",
+             rf"\newcommand{{\seednotecount}}{{{count(seed_statements.NOTE)}}}",
+             rf"\newcommand{{\seedtestedclaimcount}}{{{count(seed_statements.CLAIM, True)}}}",
+             rf"\newcommand{{\seedtestednotecount}}{{{count(seed_statements.NOTE, True)}}}",
+             rf"\newcommand{{\seeduntestedclaimcount}}{{{count(seed_statements.CLAIM, False)}}}",
+             r"\newcommand{\seedstatementtable}{%",
+             r"\begin{longtable}{@{}r>{\raggedright\arraybackslash}p{0.47\linewidth}"
+             r">{\raggedright\arraybackslash}p{0.43\linewidth}@{}}",
+             r"\toprule",
+             r" & The seed's words & Tested by (\S), or why not \\",
+             r"\midrule\endhead",
+             r"\bottomrule\endfoot"]
+    for index, statement in enumerate(seed_statements.STATEMENTS, start=1):
+        words = rf"\emph{{{statement.words}}}"
+        if statement.kind != seed_statements.CLAIM:
+            words += rf" \textsf{{({kinds[statement.kind]})}}"
+        if statement.tested_by:
+            where = ", ".join(
+                rf"\hyperref[claim:{i}]{{\texttt{{{escape(i)}}}}} "
+                rf"(\S\ref{{sec:{CLAIMS_BY_ID[i].section}}})" for i in statement.tested_by)
+        else:
+            where = rf"Not tested. {statement.left_out}"
+            if statement.section:
+                where += rf" (\S\ref{{sec:{statement.section}}})"
+        lines.append(f"{index} & {words} & {where} " + r"\\")
+    lines += [r"\end{longtable}}"]
+    return "\n".join(lines) + "\n"
+
+
+def _percent(fraction):
+    return f"{100 * fraction:.0f}\\,\\%"
+
+
+def reproduce(runs):
+    """Macros for the section on reproducing the report: how long each run's experiments took,
+    how much repetitions of one configuration vary within it (relative IQR), and how much the
+    CI baseline's tracked speedups moved between its runs."""
+    durations, noises = [], []
+    for run in runs:
+        spreads = sorted(provenance.relative_iqrs(run))
+        median = spreads[len(spreads) // 2]
+        ninetieth = spreads[min(len(spreads) - 1, int(0.9 * len(spreads)))]
+        minutes = provenance.duration_seconds(run) / 60
+        durations.append(f"the experiments of run {escape(run.name)} took {minutes:.0f} minutes")
+        noises.append(
+            f"over the {len(spreads)} configurations of run {escape(run.name)}, the "
+            f"interquartile range of the repetitions is at most {_percent(median)} of their "
+            f"median for half of them and at most {_percent(ninetieth)} for nine in ten")
+    between, baseline_runs = provenance.baseline_run_spreads()
+    between.sort()
+    most = max(r.cores for r in runs)
+    if len(runs) == 1:
+        larger = (f"No machine with more than {most} cores has run these experiments: what "
+                  f"this report says about scaling holds up to $p = {most}$, with "
+                  f"$p = {2 * most}$ oversubscribing the cores, and no further")
+    else:
+        larger = (f"The largest machine that has run these experiments has {most} cores: "
+                  f"what this report says about scaling holds up to $p = {most}$ and no "
+                  f"further")
+    commits = len(provenance.experiment_commits(runs[0]))
+    lines = [_header(runs).rstrip("\n"),
+             rf"\newcommand{{\referencep}}{{{runs[0].cores}}}",
+             r"\newcommand{\referencecommitcount}{"
+             + ("one commit" if commits == 1 else f"{commits} commits") + "}",
+             r"\newcommand{\largermachine}{" + larger + "}",
+             r"\newcommand{\runduration}{" + "; ".join(durations) + "}",
+             r"\newcommand{\runnoise}{" + "; ".join(noises) + "}",
+             rf"\newcommand{{\baselinespeedupcount}}{{{len(between)}}}",
+             r"\newcommand{\baselineruncount}{"
+             + "/".join(str(r) for r in sorted(baseline_runs)) + "}",
+             rf"\newcommand{{\baselinespreadmedian}}{{{_percent(between[len(between) // 2] - 1)}}}",
+             rf"\newcommand{{\baselinespreadmax}}{{{_percent(between[-1] - 1)}}}"]
+    return "\n".join(lines) + "\n"
+
+
 def _read_verdicts(verdict_files):
     data = []
     for path in verdict_files:
@@ -312,14 +413,23 @@ def tally(verdict_files):
             counts[status] = counts.get(status, 0) + 1
         parts = [f"{counts[s]} {TALLY_WORDS[s]}" for s in STATUSES if counts.get(s)]
         sentences.append(f"on {run['cores']} cores, " + ", ".join(parts))
-    text = "Of the seed's " + str(len(data)) + " claims, " + "; ".join(sentences) + "."
+    # Two of the tested statements are notes of the seed, not claims (seed_statements.py).
+    text = (f"We tested {len(data)} statements of the seed "
+            f"({seed_statements.count(seed_statements.CLAIM, True)} of its "
+            f"{seed_statements.count(seed_statements.CLAIM)} claims and "
+            f"{seed_statements.count(seed_statements.NOTE, True)} of its notes): "
+            + "; ".join(sentences) + ".")
     return (GENERATED_HEADER.format(script="tables.py", inputs="the verdicts")
             + rf"\newcommand{{\claimtally}}{{{text}}}" + "\n")
 
 
 TABLES = {"machine": (machine, ()), "pool_cost": (pool_cost, ("pool_overhead",)),
           "scheduler": (scheduler, ("map_chunksize",)), "runs": (runs_macros, ()),
-          "peers": (peers, peer_goals.EXPERIMENTS)}
+          "peers": (peers, peer_goals.EXPERIMENTS), "statements": (statements, ()),
+          "reproduce": (reproduce, ())}
+
+# Files beyond the runs' own that a table reads (paper/Makefile rebuilds it when they change).
+TABLE_INPUTS = {"reproduce": (paths.BASELINE_SPEEDUPS,)}
 
 VERDICT_TABLES = {"claims": claims, "tally": tally}
 

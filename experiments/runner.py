@@ -42,13 +42,6 @@ from tidy import ExperimentError, read_reference_rows, tidy_rows  # noqa: E402
 # Per experiment and part (the binary, the reference script): a run past this is killed.
 TIMEOUT_SECONDS = {"quick": 300, "full": 1800}
 
-# Repetitions of all of an experiment's benchmarks run in a random order: the machine's speed
-# drifts over minutes, and run one after the other the repetitions of one benchmark would share
-# its slow or fast minute, which then reads as a difference between benchmarks. Interleaved, each
-# configuration samples the whole run. machine.json records the setting.
-INTERLEAVE_REPETITIONS = True
-
-
 @dataclasses.dataclass(frozen=True)
 class Context:
     """One run of the suite, resolved from the command line (and, with --resume, from the run's
@@ -123,7 +116,8 @@ def run_experiment(ctx, name, progress):
         status, tail = child.run(
             [binary, f"--benchmark_out={partial_json}", "--benchmark_out_format=json",
              f"--benchmark_repetitions={ctx.repetitions}",
-             f"--benchmark_enable_random_interleaving={str(INTERLEAVE_REPETITIONS).lower()}",
+             "--benchmark_enable_random_interleaving="
+             + str(common.INTERLEAVE_REPETITIONS).lower(),
              f"--benchmark_min_time={common.PROFILES[ctx.profile]['min_time']}"],
             env, ctx.timeout, count, progress.tick)
         if status != 0:
@@ -287,7 +281,11 @@ def machine_record(ctx):
         "profile": ctx.profile,
         "repetitions": ctx.repetitions,
         "min_time_seconds": common.PROFILES[ctx.profile]["min_time"],
-        "repetitions_interleaved": INTERLEAVE_REPETITIONS,
+        # Whether the repetitions of an experiment's benchmarks run in a random order (Google
+        # Benchmark's random interleaving, and the reference scripts' Table); runs made before
+        # the scripts interleaved lack the second key, as their CPython rows were in sequence.
+        "repetitions_interleaved": common.INTERLEAVE_REPETITIONS,
+        "cpython_repetitions_interleaved": common.INTERLEAVE_REPETITIONS,
         **machine.describe(ctx.workspace, ctx.python, ctx.compilation_mode, ctx.copts),
     }
 

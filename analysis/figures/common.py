@@ -4,10 +4,11 @@ from analysis import style
 from analysis.stats import select, speedups
 
 
-def speedup_vs(ax, df, reference, measured, x, backend, label=None, linestyle="-"):
+def speedup_vs(ax, df, reference, measured, x, backend, label=None, linestyle="-", **look):
     """Plots the speedup of the rows `measured` over the rows `reference` (dicts of selectors)
     against column x, each measurement against the reference of the same n. Against anything
-    but n, only the largest n of the measured rows is drawn."""
+    but n, only the largest n of the measured rows is drawn. `look` overrides the backend's
+    colour or marker."""
     rows = select(df, **measured)
     if rows.empty:
         return None
@@ -15,7 +16,7 @@ def speedup_vs(ax, df, reference, measured, x, backend, label=None, linestyle="-
         rows = rows[rows["n"] == rows["n"].max()]
     table = speedups(rows, select(df, **reference), on=["n"], keys=sorted({x, "n"}))
     table = table.sort_values(x)
-    style.errorbar(ax, table[x], table, backend, label=label, linestyle=linestyle)
+    style.errorbar(ax, table[x], table, backend, label=label, linestyle=linestyle, **look)
     return table
 
 

@@ -52,7 +52,7 @@ class PipelineTest(unittest.TestCase):
         for name in tables.VERDICT_TABLES:
             args = [a for v in made for a in ("--verdict", v)]
             self.assertEqual(tables.main([name, *args, "--out", str(self.dir / "t.tex")]), 0)
-        self.assertIn("Of the seed's", (self.dir / "t.tex").read_text())
+        self.assertIn("statements of the seed", (self.dir / "t.tex").read_text())
         self.assertIn("16 cores", (self.dir / "t.tex").read_text())
 
     def assert_rows_fill_columns(self, path):

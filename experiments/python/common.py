@@ -10,16 +10,22 @@ A reference script looks like this:
     table = common.Table("reduce_tree_vs_partitioned", args)
     table.measure(lambda: sum(xs), variant="serial", backend="cpython_serial", n=len(xs),
                   check=lambda total: ...)
-    table.write()
+    pool = table.pool(2)
+    table.measure(lambda: partitioned_reduce(pool, xs, 2), variant="partitioned", ...)
+    table.write()   # every repetition, interleaved at random; then the CSV
 """
 
 import argparse
 import csv
 import io
 import math
+import multiprocessing
+import multiprocessing.pool
 import os
+import random
 import tempfile
 import time
+import types
 
 # Per profile: Google Benchmark repetitions (and the reference scripts' own), and the minimum
 # time one repetition runs for (it repeats the call until then; the time of one call is kept).
@@ -142,55 +148,129 @@ def parse_args(description):
     return args
 
 
-class Table:
-    """The tidy rows of one reference script."""
+# The repetitions of all of a script's measurements run in a random order, as the C++
+# binaries' do (Google Benchmark's random interleaving, which the runner turns on with this
+# same setting and records in machine.json): the machine's speed drifts over minutes, and
+# repetitions run one after the other would share one slow or fast minute.
+INTERLEAVE_REPETITIONS = True
 
-    def __init__(self, experiment, args):
+
+def _frozen(call):
+    """`call` with its free variables fixed at their present values. Interleaved repetitions run
+    after the script's loops have moved on, and a lambda written in a loop would otherwise see
+    the loop's last values. (A call that assigns a nonlocal variable then assigns its own copy:
+    such a script measures in sequence.)"""
+    if not isinstance(call, types.FunctionType) or not call.__closure__:
+        return call
+    cells = tuple(types.CellType(cell.cell_contents) for cell in call.__closure__)
+    return types.FunctionType(call.__code__, call.__globals__, call.__name__,
+                              call.__defaults__, cells)
+
+
+class Table:
+    """The tidy rows of one reference script.
+
+    measure() checks and warms up each call at once; write() runs every repetition of every
+    measured call, interleaved at random, then writes the rows. Pools a measured call uses come
+    from pool() so that they live until the last repetition has run. With interleave=False
+    (for a script whose calls cannot run in any order) measure() runs the call's repetitions
+    at once, and its rows are in self.rows when it returns.
+    """
+
+    def __init__(self, experiment, args, interleave=INTERLEAVE_REPETITIONS, shuffle=None):
         self.experiment = experiment
+        self.interleave = interleave
         self.profile = args.profile
         self.repetitions = args.repetitions
         self.min_time = args.min_time
         self.out = args.out
         self.rows = []
+        self._measurements = []
+        self._pools = []
+        self._shuffle = shuffle or random.SystemRandom().shuffle
 
     @property
     def quick(self):
         return self.profile == "quick"
 
+    def pool(self, processes, threads=False):
+        """A multiprocessing pool of `processes` workers (forked processes, or threads with
+        `threads`), closed by write() after the last repetition."""
+        if threads:
+            made = multiprocessing.pool.ThreadPool(processes)
+        else:
+            made = multiprocessing.get_context("fork").Pool(processes)
+        self._pools.append(made)
+        return made
+
     def measure(self, call, *, variant, backend, n, p=None, chunksize=None, check=None,
-                **columns):
-        """Times `call()` in wall-clock time, `repetitions` times, and records one row each.
+                before=None, **columns):
+        """Registers `call()` to be timed in wall-clock time, `repetitions` times, one row each.
 
         A first, untimed call warms up (pools, caches) and its result goes to `check`, which
         raises if the answer is wrong. Each repetition runs the call as often as it takes to
         reach the profile's minimum time (decided from the warm-up) and records the mean time
-        of one call; `iterations` says how many calls that was.
+        of one call; `iterations` says how many calls that was. The repetitions run in write().
+        `before`, if given, is called untimed before the warm-up and before each repetition: it
+        sets what other measurements change (the number of BLAS threads, say).
         """
+        if before is not None:
+            before()
         start = time.perf_counter()
         result = call()
         first = time.perf_counter() - start
         if check is not None:
             check(result)
         iterations = max(1, math.ceil(self.min_time / first)) if first > 0 else 1
-        for repetition in range(self.repetitions):
+        row = {"experiment": self.experiment, "variant": variant, "backend": backend,
+               "n": n, "p": p, "chunksize": chunksize}
+        row.update(columns)
+        if self.interleave:
+            self._measurements.append((_frozen(call), _frozen(before), iterations, row))
+        else:
+            self._measurements.append((call, before, iterations, row))
+            self.run_repetitions()
+        return result
+
+    def run_repetitions(self):
+        """Times every repetition of every registered call, in a random order when the table
+        interleaves (else each call's repetitions one after another), and keeps the rows in the
+        order the calls were registered."""
+        order = [index for index in range(len(self._measurements))
+                 for _ in range(self.repetitions)]
+        if self.interleave:
+            self._shuffle(order)
+        rows = [[] for _ in self._measurements]
+        for index in order:
+            call, before, iterations, columns = self._measurements[index]
+            if before is not None:
+                before()
             start = time.perf_counter()
             for _ in range(iterations):
                 call()
             seconds = (time.perf_counter() - start) / iterations
-            row = {"experiment": self.experiment, "variant": variant, "backend": backend,
-                   "n": n, "p": p, "chunksize": chunksize, "repetition": repetition,
-                   "seconds": seconds}
-            row.update(columns)
-            row["iterations"] = iterations
-            self.rows.append(row)
-        times = sorted(row["seconds"] for row in self.rows[-self.repetitions:])
-        where = " ".join(f"{k}={v}" for k, v in (("n", n), ("p", p), ("chunksize", chunksize))
-                         if v is not None)
-        print(f"{variant}/{backend} {where} {' '.join(f'{k}={v}' for k, v in columns.items())}"
-              f" median {times[len(times) // 2] * 1e3:.3f} ms", flush=True)
-        return result
+            rows[index].append(dict(columns, repetition=len(rows[index]), seconds=seconds,
+                                    iterations=iterations))
+        for (_, _, _, columns), measured in zip(self._measurements, rows):
+            times = sorted(row["seconds"] for row in measured)
+            print(" ".join(f"{k}={v}" for k, v in columns.items()
+                           if v is not None and k != "experiment")
+                  + f" median {times[len(times) // 2] * 1e3:.3f} ms", flush=True)
+            self.rows += measured
+        self._measurements = []
+
+    def close_pools(self):
+        for made in self._pools:
+            made.terminate()
+            made.join()
+        self._pools = []
 
     def write(self):
+        """Runs the repetitions, closes the table's pools, writes the rows."""
+        try:
+            self.run_repetitions()
+        finally:
+            self.close_pools()
         if not self.rows:
             raise RuntimeError(f"{self.experiment}: no measurements to write")
         write_atomic(self.out, csv_text(self.rows))

@@ -9,7 +9,6 @@ by the caller; and numpy.dot (OpenBLAS) with one thread and with one thread per 
 
 import ctypes
 import math
-import multiprocessing
 import random
 
 import numpy
@@ -51,6 +50,7 @@ def main():
     python_sizes = common.powers_of_two(12, 16, 4) if table.quick else common.powers_of_two(16, 20, 2)
     numpy_sizes = python_sizes if table.quick else python_sizes + [1 << 25]
 
+    pools = {p: table.pool(p) for p in common.worker_counts()}
     for n in python_sizes:
         xs = [rng.uniform(-1, 1) for _ in range(n)]
         ys = [rng.uniform(-1, 1) for _ in range(n)]
@@ -64,12 +64,11 @@ def main():
         table.measure(lambda: sum(x * y for x, y in zip(xs, ys)), variant="dot",
                       backend="cpython_serial", n=n, p=1, check=dot_check)
         for p in common.worker_counts():
-            with multiprocessing.get_context("fork").Pool(p) as pool:
-                table.measure(lambda: common.partitioned_reduce(pool, sum, xs, p),
-                              variant="reduce", backend="cpython_process", n=n, p=p,
-                              check=sum_check)
-                table.measure(lambda: partitioned_dot(pool, xs, ys, p), variant="dot",
-                              backend="cpython_process", n=n, p=p, check=dot_check)
+            pool = pools[p]
+            table.measure(lambda: common.partitioned_reduce(pool, sum, xs, p), variant="reduce",
+                          backend="cpython_process", n=n, p=p, check=sum_check)
+            table.measure(lambda: partitioned_dot(pool, xs, ys, p), variant="dot",
+                          backend="cpython_process", n=n, p=p, check=dot_check)
 
     nrng = numpy.random.default_rng(42)
     for n in numpy_sizes:
@@ -80,9 +79,9 @@ def main():
         sum_check = within(float(numpy.abs(x).sum()), n, exact_sum, "numpy sum")
         dot_check = within(2 * float(numpy.abs(x * y).sum()), n + 1, exact_dot, "numpy dot")
         for threads in sorted({1, common.machine_cores()}):
-            BLAS.openblas_set_num_threads(threads)
             table.measure(lambda: float(numpy.dot(x, y)), variant="dot", backend="numpy", n=n,
-                          p=threads, check=dot_check)
+                          p=threads, check=dot_check,
+                          before=lambda: BLAS.openblas_set_num_threads(threads))
         # numpy's sum is its own pairwise loop, always one thread.
         table.measure(lambda: float(x.sum()), variant="reduce", backend="numpy", n=n, p=1,
                       check=sum_check)

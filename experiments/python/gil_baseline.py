@@ -7,9 +7,6 @@ Backends cpython_serial, cpython_thread, cpython_process; variant `loop` as in t
 binary, whose answer is the same number.
 """
 
-import multiprocessing
-import multiprocessing.pool
-
 import common
 
 
@@ -43,17 +40,16 @@ def main():
         table.measure(lambda: loop(0, n), variant="loop", backend="cpython_serial", n=n,
                       check=check)
     for p in common.worker_counts():
-        pools = (("cpython_thread", multiprocessing.pool.ThreadPool(p)),
-                 ("cpython_process", multiprocessing.Pool(p)))
+        pools = (("cpython_thread", table.pool(p, threads=True)),
+                 ("cpython_process", table.pool(p)))
         for backend, pool in pools:
-            with pool:
-                for n in sizes:
-                    tasks = split(n, p)
-                    expected = loop(0, n)
-                    table.measure(lambda: sum(pool.map(loop_task, tasks, chunksize=1)),
-                                  variant="loop", backend=backend, n=n, p=p,
-                                  check=lambda total, e=expected: common.require(
-                                      total == e, f"sum {total}, expected {e}"))
+            for n in sizes:
+                tasks = split(n, p)
+                expected = loop(0, n)
+                table.measure(lambda: sum(pool.map(loop_task, tasks, chunksize=1)),
+                              variant="loop", backend=backend, n=n, p=p,
+                              check=lambda total, e=expected: common.require(
+                                  total == e, f"sum {total}, expected {e}"))
     table.write()
 
 

@@ -12,7 +12,6 @@ tasks: tasks per call) and cpython_serial (the built-in map in the caller).
 """
 
 import math
-import multiprocessing
 import random
 
 import common
@@ -64,14 +63,14 @@ def main():
         table.measure(lambda: list(map(FUNCTIONS[name], items[name])), variant="map",
                       backend="cpython_serial", n=n, function=name, check=check(name))
     for p in common.worker_counts():
-        with multiprocessing.Pool(p) as pool:
-            for name, n in sizes.items():
-                for chunksize in chunksizes(n, p, MAX_TASKS[args.profile]):
-                    table.measure(
-                        lambda: pool.map(FUNCTIONS[name], items[name], chunksize=chunksize),
-                        variant="map", backend="cpython_process", n=n, p=p,
-                        chunksize=chunksize, function=name, tasks=-(-n // chunksize),
-                        check=check(name))
+        pool = table.pool(p)
+        for name, n in sizes.items():
+            for chunksize in chunksizes(n, p, MAX_TASKS[args.profile]):
+                table.measure(
+                    lambda: pool.map(FUNCTIONS[name], items[name], chunksize=chunksize),
+                    variant="map", backend="cpython_process", n=n, p=p,
+                    chunksize=chunksize, function=name, tasks=-(-n // chunksize),
+                    check=check(name))
     table.write()
 
 

@@ -10,7 +10,6 @@ multiprocessing does), counted into a Counter there, and the Counters are merged
 """
 
 import collections
-import multiprocessing
 import re
 import subprocess
 
@@ -82,9 +81,9 @@ def main():
     table.measure(lambda: word_count_serial(text), variant="wordcount", backend="cpython_serial",
                   n=n, p=1, check=check, copies=copies)
     for p in common.worker_counts():
-        with multiprocessing.get_context("fork").Pool(p) as pool:
-            table.measure(lambda: word_count(pool, text, p), variant="wordcount",
-                          backend="cpython_process", n=n, p=p, check=check, copies=copies)
+        pool = table.pool(p)
+        table.measure(lambda: word_count(pool, text, p), variant="wordcount",
+                      backend="cpython_process", n=n, p=p, check=check, copies=copies)
     table.write()
 
 

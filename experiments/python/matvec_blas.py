@@ -8,7 +8,6 @@ multiplied by x in pure Python.
 """
 
 import ctypes
-import multiprocessing
 
 import numpy
 
@@ -45,6 +44,7 @@ def main():
     table = common.Table("matvec_blas", args)
     rng = numpy.random.default_rng(42)
     python_limit = 1 << 20  # elements; pure Python is slow
+    pools = {p: table.pool(p) for p in common.worker_counts()}
     for rows, cols in shapes(table.quick):
         a = rng.uniform(-1, 1, (rows, cols))
         x = rng.uniform(-1, 1, cols)
@@ -59,9 +59,9 @@ def main():
 
         n = rows * cols
         for threads in sorted({1, common.machine_cores()}):
-            BLAS.openblas_set_num_threads(threads)
             table.measure(lambda: numpy.dot(a, x), variant="matvec", backend="numpy", n=n,
-                          p=threads, check=check, rows=rows, cols=cols)
+                          p=threads, check=check, rows=rows, cols=cols,
+                          before=lambda: BLAS.openblas_set_num_threads(threads))
         if n > python_limit:
             continue
         row_lists = a.tolist()
@@ -69,10 +69,10 @@ def main():
         table.measure(lambda: rows_times_x((row_lists, x_list)), variant="matvec",
                       backend="cpython_serial", n=n, p=1, check=check, rows=rows, cols=cols)
         for p in common.worker_counts():
-            with multiprocessing.get_context("fork").Pool(p) as pool:
-                table.measure(lambda: partitioned_matvec(pool, row_lists, x_list, p),
-                              variant="matvec", backend="cpython_process", n=n, p=p,
-                              check=check, rows=rows, cols=cols)
+            pool = pools[p]
+            table.measure(lambda: partitioned_matvec(pool, row_lists, x_list, p),
+                          variant="matvec", backend="cpython_process", n=n, p=p,
+                          check=check, rows=rows, cols=cols)
     table.write()
 
 

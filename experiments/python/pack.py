@@ -10,7 +10,6 @@ Data: n random floats in [0, 1); an element is kept if it is below keep_pct / 10
 Backends cpython_serial and cpython_process; column keep_pct.
 """
 
-import multiprocessing
 import operator
 import random
 
@@ -56,12 +55,12 @@ def main():
                           backend="cpython_serial", n=n, keep_pct=keep_pct,
                           check=check(n, keep_pct))
     for p in common.worker_counts():
-        with multiprocessing.Pool(p) as pool:
-            for n in sizes:
-                for keep_pct in keep_pcts:
-                    table.measure(lambda: scan_pack(pool, data[n], keep_pct / 100, p),
-                                  variant="scan_pack", backend="cpython_process", n=n, p=p,
-                                  keep_pct=keep_pct, check=check(n, keep_pct))
+        pool = table.pool(p)
+        for n in sizes:
+            for keep_pct in keep_pcts:
+                table.measure(lambda: scan_pack(pool, data[n], keep_pct / 100, p),
+                              variant="scan_pack", backend="cpython_process", n=n, p=p,
+                              keep_pct=keep_pct, check=check(n, keep_pct))
     table.write()
 
 

@@ -8,7 +8,6 @@ Pools use the fork start method, Python's default on Linux and the C++ pool's se
 Backend cpython_process; seconds is the whole batch.
 """
 
-import multiprocessing
 
 import common
 
@@ -30,7 +29,6 @@ def main():
     items = list(range(n))
     expected = [x * x for x in items]
     expected_total = sum(x * x for x in range(apply_tasks))
-    context = multiprocessing.get_context("fork")
 
     def check_total(total):
         common.require(total == expected_total, "apply: wrong results")
@@ -39,29 +37,30 @@ def main():
         common.require(out == expected, "map: wrong results")
 
     cores = common.machine_cores()
-    with context.Pool(cores) as pool:
-        def apply_round_trips():
-            return sum(pool.apply_async(square, (i,)).get() for i in range(apply_tasks))
+    pool = table.pool(cores)
 
-        def apply_batch():
-            results = [pool.apply_async(square, (i,)) for i in range(apply_tasks)]
-            return sum(r.get() for r in results)
+    def apply_round_trips():
+        return sum(pool.apply_async(square, (i,)).get() for i in range(apply_tasks))
 
-        table.measure(apply_round_trips, variant="apply", backend="cpython_process",
-                      n=apply_tasks, p=cores, check=check_total)
-        table.measure(apply_batch, variant="apply_async", backend="cpython_process",
-                      n=apply_tasks, p=cores, check=check_total)
+    def apply_batch():
+        results = [pool.apply_async(square, (i,)) for i in range(apply_tasks)]
+        return sum(r.get() for r in results)
+
+    table.measure(apply_round_trips, variant="apply", backend="cpython_process",
+                  n=apply_tasks, p=cores, check=check_total)
+    table.measure(apply_batch, variant="apply_async", backend="cpython_process",
+                  n=apply_tasks, p=cores, check=check_total)
 
     sweep = common.powers_of_two(0, 10, 2 if table.quick else 1)
     for p in common.worker_counts():
-        with context.Pool(p) as pool:
-            default = python_default_chunksize(n, p)
-            for chunksize in sweep + ([] if default in sweep else [default]):
-                # chunksize=None is Python's default; passing its value does the same.
-                given = None if chunksize == default else chunksize
-                table.measure(lambda: pool.map(square, items, chunksize=given), variant="map",
-                              backend="cpython_process", n=n, p=p, chunksize=chunksize,
-                              chunks=-(-n // chunksize), check=check_map)
+        pool = table.pool(p)
+        default = python_default_chunksize(n, p)
+        for chunksize in sweep + ([] if default in sweep else [default]):
+            # chunksize=None is Python's default; passing its value does the same.
+            given = None if chunksize == default else chunksize
+            table.measure(lambda: pool.map(square, items, chunksize=given), variant="map",
+                          backend="cpython_process", n=n, p=p, chunksize=chunksize,
+                          chunks=-(-n // chunksize), check=check_map)
     table.write()
 
 

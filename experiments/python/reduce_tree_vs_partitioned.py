@@ -14,7 +14,6 @@ Variants serial (backend cpython_serial), tree and partitioned (cpython_process)
 
 import functools
 import math
-import multiprocessing
 import operator
 import random
 
@@ -60,14 +59,14 @@ def main():
         table.measure(lambda: functools.reduce(operator.add, data[n]), variant="serial",
                       backend="cpython_serial", n=n, check=check(n))
     for p in common.worker_counts():
-        with multiprocessing.Pool(p) as pool:
-            for n in tree_sizes:
-                table.measure(lambda: tree_reduce(pool, operator.add, data[n]), variant="tree",
-                              backend="cpython_process", n=n, p=p, check=check(n))
-            for n in sizes:
-                table.measure(lambda: common.partitioned_reduce(pool, add_all, data[n], p),
-                              variant="partitioned", backend="cpython_process", n=n, p=p,
-                              check=check(n))
+        pool = table.pool(p)
+        for n in tree_sizes:
+            table.measure(lambda: tree_reduce(pool, operator.add, data[n]), variant="tree",
+                          backend="cpython_process", n=n, p=p, check=check(n))
+        for n in sizes:
+            table.measure(lambda: common.partitioned_reduce(pool, add_all, data[n], p),
+                          variant="partitioned", backend="cpython_process", n=n, p=p,
+                          check=check(n))
     table.write()
 
 

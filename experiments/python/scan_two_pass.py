@@ -18,7 +18,6 @@ Backends cpython_serial and cpython_process.
 import functools
 import itertools
 import math
-import multiprocessing
 import operator
 import random
 
@@ -107,17 +106,17 @@ def main():
         table.measure(lambda: functools.reduce(operator.add, data[n]), variant="serial_reduce",
                       backend="cpython_serial", n=n, check=check_sum(n))
     for p in common.worker_counts():
-        with multiprocessing.Pool(p) as pool:
-            for n in sizes:
-                table.measure(lambda: two_pass_scan(pool, operator.add, data[n], p),
-                              variant="two_pass", backend="cpython_process", n=n, p=p,
-                              check=check_scan(n))
-                table.measure(lambda: reduce_then_scan(pool, operator.add, data[n], p),
-                              variant="reduce_then_scan", backend="cpython_process", n=n, p=p,
-                              check=check_scan(n))
-                table.measure(lambda: common.partitioned_reduce(pool, add_all, data[n], p),
-                              variant="partitioned", backend="cpython_process", n=n, p=p,
-                              check=check_sum(n))
+        pool = table.pool(p)
+        for n in sizes:
+            table.measure(lambda: two_pass_scan(pool, operator.add, data[n], p),
+                          variant="two_pass", backend="cpython_process", n=n, p=p,
+                          check=check_scan(n))
+            table.measure(lambda: reduce_then_scan(pool, operator.add, data[n], p),
+                          variant="reduce_then_scan", backend="cpython_process", n=n, p=p,
+                          check=check_scan(n))
+            table.measure(lambda: common.partitioned_reduce(pool, add_all, data[n], p),
+                          variant="partitioned", backend="cpython_process", n=n, p=p,
+                          check=check_sum(n))
     table.write()
 
 

@@ -113,7 +113,10 @@ def measure(table, run, n, p, backend, access, pattern):
 
 def main():
     args = common.parse_args(__doc__)
-    table = common.Table("shared_array_lock", args)
+    # In sequence, not interleaved: a measurement's lost fraction is the change of its array's
+    # total over its own calls, and the other backends and worker counts of the same access and
+    # pattern increment the same array.
+    table = common.Table("shared_array_lock", args, interleave=False)
     # Below about 2^14 increments the pool's dispatch (hundreds of microseconds) hides the
     # cost of the lock. One size in both profiles: CPython takes over four minutes for 2^16 in
     # the full profile, which would break its 45-minute budget, and the claims compare locked
