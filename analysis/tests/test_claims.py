@@ -8,7 +8,7 @@ from pathlib import Path
 from analysis.claims import CLAIMS, CLAIMS_BY_ID
 from analysis.runs import load_runs
 from analysis.tests.synthetic import write_run
-from analysis.verdict import CONDITIONAL, CONFIRMED, NOT_MEASURED, REFUTED, STATUSES
+from analysis.classify import CONDITIONAL, CONFIRMED, NOT_MEASURED, REFUTED, STATUSES
 
 
 class ClaimsTest(unittest.TestCase):
@@ -44,7 +44,7 @@ class ClaimsTest(unittest.TestCase):
                     self.assertEqual(v.status == NOT_MEASURED, claim.decide is None)
 
     def test_claims_are_listed_once_with_rule_and_figure(self):
-        from analysis.figure import FIGURES
+        from analysis.draw_figure import FIGURES
         self.assertEqual(len({c.quote for c in CLAIMS}), len(CLAIMS))
         for claim in CLAIMS:
             self.assertTrue(claim.quote and claim.rule and claim.title)

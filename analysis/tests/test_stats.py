@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.stats import Spread, ratios, speedup, speedups
-from analysis.verdict import CONDITIONAL, CONFIRMED, REFUTED, classify, number, seconds
+from analysis.classify import CONDITIONAL, CONFIRMED, REFUTED, classify, number, seconds
 
 
 class SpeedupTest(unittest.TestCase):

@@ -1,6 +1,6 @@
 """Draws one figure of the paper from one or two runs.
 
-    /usr/bin/python3 -m analysis.figure NAME --run results/raw/RUN [--run ...] --out FILE.pdf
+    /usr/bin/python3 -m analysis.draw_figure NAME --run results/raw/RUN [--run ...] --out FILE.pdf
 
 NAME is a module of analysis/figures/ (one per experiment; it says which experiments it reads).
 Bad input stops with a message naming the file and what is wrong, and writes nothing.
