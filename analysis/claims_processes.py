@@ -8,12 +8,12 @@ import numpy as np
 
 from analysis.claim_support import (COSTLIER_ROUND_TRIP, EXPLAINS, NO_GAIN,
                                     SIGNIFICANT, TOLERANCE, USEFUL_EFFICIENCY, WITHIN_BEST,
-                                    above, backends_of, beats, below, both, cache_sizes,
+                                    above, backends_of, beats, below, both, cache_sizes, exact,
                                     interval_text, no_worse, serial_backend, speedup_interval,
                                     superlinear_note, verdicts, within)
 from analysis.classify import code, number, power_of_two, seconds, value_text
-from analysis.stats import (CORES, LARGEST, Band, Interval, ratio_interval, ratio_of_ratios, resolve,
-                            select, times)
+from analysis.stats import (CORES, LARGEST, Band, Interval, ratio_interval, ratio_of_ratios,
+                            resolve, select, times)
 
 # --------------------------------------------------------------------------------------------
 # The GIL and processes (gil_baseline)
@@ -106,7 +106,8 @@ def coarse_grain(run):
         r = cases.iloc[0]
         return (f"One task's round trip (apply) costs {seconds(r.round_trip_s)} on the "
                 f"{code(r.backend)} pool against {seconds(r.thread_s)} on the C++ thread pool "
-                f"(shared memory): ratio {interval_text(r.ratio, r.low, r.high)}. A task must carry at least about "
+                f"(shared memory): ratio {interval_text(r.ratio, r.low, r.high)}. A task must "
+                f"carry at least about "
                 f"{seconds(10 * r.round_trip_s)} of work for the round trip to stay under "
                 f"10\\,\\%. The rule asks the ratio's interval above {COSTLIER_ROUND_TRIP} "
                 f"(beyond its {int(TOLERANCE * 100)}\\,\\% band).")
@@ -129,8 +130,11 @@ def log2n_chunk(run):
             raise LookupError(f"map_chunksize: no chunksize log2(n) = {log2n} for the "
                               f"{function} function on {backend}, n={n}")
         best_chunk = medians.idxmin()
-        slower = ratio_interval(group[group["chunksize"] == log2n]["seconds"],
-                                group[group["chunksize"] == best_chunk]["seconds"])
+        # log2 n itself the best: the ratio is 1 by definition (no interval of a sample
+        # against itself).
+        slower = exact(1.0) if best_chunk == log2n else ratio_interval(
+            group[group["chunksize"] == log2n]["seconds"],
+            group[group["chunksize"] == best_chunk]["seconds"])
         rows.append({"function": function, "backend": backend, "n": int(n),
                      "best_chunksize": int(best_chunk), "ratio": slower.estimate,
                      "low": slower.low, "high": slower.high,
@@ -140,9 +144,11 @@ def log2n_chunk(run):
 
     def summarize(cases):
         worst = cases.loc[cases["ratio"].idxmax()]
+        holding = int(cases["holds"].eq(True).sum())
         return (f"At p\\,=\\,{p}, chunksize $\\log_2 n$ takes at most {int(WITHIN_BEST * 100)}"
-                f"\\,\\% longer than the best chunksize in {int((cases.holds == True).sum())} "  # noqa: E712
-                f"of {len(cases)} cases; at worst {interval_text(worst.ratio, worst.low, worst.high)} times as long "
+                f"\\,\\% longer than the best chunksize in {holding} "
+                f"of {len(cases)} cases; at worst "
+                f"{interval_text(worst.ratio, worst.low, worst.high)} times as long "
                 f"({code(worst.function)} function on {code(worst.backend)}, "
                 f"n\\,=\\,{power_of_two(worst.n)}, best chunksize "
                 f"{power_of_two(worst.best_chunksize)}).")
@@ -272,7 +278,7 @@ def speedup_grows_with_n(run):
                              "holds": no_worse(growth)})
 
     def summarize(cases):
-        falls = cases[cases["holds"] == False]  # noqa: E712
+        falls = cases[cases["holds"].eq(False)]
         text = (f"Over {len(cases)} steps from one size n to the next larger one, the "
                 f"partitioned reduce's speedup changes by a factor "
                 f"{number(cases.growth.min())} to {number(cases.growth.max())}; the rule asks "

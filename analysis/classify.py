@@ -4,7 +4,7 @@ A claim is checked case by case (one case per configuration the rule looks at: a
 size, a worker count...); a case holds, fails, or is undecided (None: its interval straddles the
 rule's band). Every decided case holds: confirmed, or inconclusive when some case is undecided.
 No decided case holds: refuted (no case at all decided: inconclusive). Otherwise the claim is
-confirmed only under a condition, found from the decided cases, which is found from the cases: one dimension that decides
+confirmed only under a condition, found from the decided cases: one dimension that decides
 (for instance "n >= 2^18", or "backend thread"), or one threshold per value of a categorical
 dimension ("process: n >= 2^20; thread: n >= 2^16"), or, failing that, the list of cases where
 it holds.

@@ -267,7 +267,7 @@ def judge(low, high, new, rerun=None):
 
 def _read_machine(path):
     try:
-        return json.loads(Path(path).readdescribe())
+        return json.loads(Path(path).read_text())
     except (OSError, ValueError) as e:
         raise InputError(f"{path}: unreadable ({e}); it records the baseline's machine "
                          f"(`make baseline` writes it)") from None
