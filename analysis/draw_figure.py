@@ -15,7 +15,7 @@ from analysis.style import plt  # first: it selects the non-interactive backend
 from analysis.runs import InputError, load_runs
 
 FIGURES = ("pool_overhead", "gil_baseline", "map_chunksize", "reduce_tree_vs_partitioned",
-           "scan_two_pass", "pack", "dot_flop_mop", "matvec_blas", "shared_array_lock",
+           "scan_two_pass", "scan_work", "pack", "dot_flop_mop", "matvec_blas", "shared_array_lock",
            "mapreduce_wordcount")
 
 
