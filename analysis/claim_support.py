@@ -200,10 +200,11 @@ def _evidence(cases, columns):
     return [{c: plain(row[c]) for c in columns if c in cases} for _, row in cases.iterrows()]
 
 
-def verdicts(rows, dims, summarize, evidence, absent=None):
+def verdicts(rows, dims, summarize, evidence, why_not, absent=None):
     """{system: Verdict} from a rule's cases (dicts with the columns `dims`, `holds`, and
     `backend` or `system`). summarize(cases) writes the numbers (LaTeX); `evidence` names the
-    columns kept in the JSON; absent = {system: why} for a system the rule cannot test."""
+    columns kept in the JSON; `why_not` says how a case fails the rule, for a refuted verdict;
+    absent = {system: why} for a system the rule cannot test."""
     cases = pd.DataFrame(rows)
     if cases.empty:
         raise LookupError("the rule found no case to check in the data")
@@ -228,7 +229,7 @@ def verdicts(rows, dims, summarize, evidence, absent=None):
         status, condition = classify(mine, dims)
         text = summarize(mine) + _status_text(status, condition) + _undecided_text(mine, dims)
         if status == REFUTED:
-            text += " Refuted: no case meets the rule."
+            text += f" Refuted: in every case the data decide, {why_not}."
         elif status == INCONCLUSIVE:
             text += " Inconclusive: no case fails, but not every case can be decided."
         decided[system] = Verdict(status, text, condition, _evidence(mine, evidence))

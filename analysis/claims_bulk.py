@@ -51,7 +51,8 @@ def scan_half(run):
                 f"{number(cases.ratio.median())}); the rule asks the ratio's interval inside "
                 f"[{ABOUT_HALF.low}, {ABOUT_HALF.high}], ``about 1/2''.")
     return verdicts(rows, ["backend", "n"], summarize,
-                    ["backend", "n", "ratio", "low", "high", "holds"])
+                    ["backend", "n", "ratio", "low", "high", "holds"],
+                    f"the ratio's interval lies outside [{ABOUT_HALF.low}, {ABOUT_HALF.high}]")
 
 
 def _calls(df, **where):
@@ -103,7 +104,9 @@ def scan_double_work(run):
                 f"each p\\,$\\geq$\\,2.")
     return verdicts(rows, ["p", "backend", "n"], summarize,
                     ["backend", "n", "p", "serial_per_element", "per_element", "factor",
-                     "holds"])
+                     "holds"],
+                    f"the counted work factor lies outside [{WORK_FACTOR_TWO.low}, "
+                    f"{WORK_FACTOR_TWO.high}]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,7 +153,8 @@ def pack_saves_pass(run):
                 f"{int(TOLERANCE * 100)}\\,\\% band, as one pass less should make it.")
     return verdicts(rows, ["backend", "keep_pct"], summarize,
                     ["backend", "n", "keep_pct", "pack_speedup", "scan_speedup", "ratio", "low",
-                     "high", "holds"])
+                     "high", "holds"],
+                    "pack's speedup does not exceed the scan's beyond the band")
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,7 +186,8 @@ def dot_scales_better(run):
                 + superlinear_note(cases, cache_sizes(run), 16))
     return verdicts(rows, ["backend", "n"], summarize,
                     ["backend", "n", "speedup", "reduce_speedup", "ratio", "ratio_low",
-                     "ratio_high", "holds"])
+                     "ratio_high", "holds"],
+                    "dot's speedup does not exceed the reduce's beyond the band")
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,7 +229,8 @@ def blas_wins(run):
                 f"every parallel matvec's time over serial BLAS not below 1 beyond the "
                 f"{int(TOLERANCE * 100)}\\,\\% band, for every shape.")
     return verdicts(rows, ["matrix", "backend", "p"], summarize,
-                    ["matrix", "backend", "p", "ratio", "low", "high", "holds"])
+                    ["matrix", "backend", "p", "ratio", "low", "high", "holds"],
+                    "the parallel matvec is faster than serial BLAS beyond the band")
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,7 +265,8 @@ def locked_costs_more(run):
                 f"one; the rule asks the ratio's interval above {COSTLIER} for every pattern "
                 f"and p.")
     return verdicts(rows, ["pattern", "backend", "p", "n"], summarize,
-                    ["pattern", "backend", "p", "n", "ratio", "low", "high", "holds"])
+                    ["pattern", "backend", "p", "n", "ratio", "low", "high", "holds"],
+                    f"the locked / raw ratio's interval lies below the band around {COSTLIER}")
 
 
 def writes_atomic(run):
@@ -298,7 +305,8 @@ def writes_atomic(run):
                 f"{number(100 * cases.locked_access_lost.max())}\\,\\% of the increments: each "
                 f"write is atomic, the read-modify-write is not.")
     return verdicts(rows, ["backend", "p"], summarize,
-                    ["backend", "p", "locked_lost", "raw_lost", "locked_access_lost", "holds"])
+                    ["backend", "p", "locked_lost", "raw_lost", "locked_access_lost", "holds"],
+                    "updates made under the lock were lost")
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,4 +342,5 @@ def wordcount_scales(run):
                 f"of the same corpus are " + "; ".join(parts) + f". The rule asks the "
                 f"efficiency's interval above {USEFUL_EFFICIENCY}." + superlinear_note(cases))
     return verdicts(rows, ["backend", "n"], summarize,
-                    ["backend", "n", "speedup", "low", "high", "efficiency", "holds"])
+                    ["backend", "n", "speedup", "low", "high", "efficiency", "holds"],
+                    f"the efficiency's interval lies below the band around {USEFUL_EFFICIENCY}")

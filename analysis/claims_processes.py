@@ -43,7 +43,9 @@ def gil_threads(run):
                 f"n\\,=\\,{power_of_two(best.n)}); the rule asks the interval below "
                 f"{NO_GAIN} at every p\\,$\\geq$\\,2.")
     return verdicts(rows, ["backend", "p", "n"], summarize,
-                    ["backend", "n", "p", "speedup", "low", "high", "holds"])
+                    ["backend", "n", "p", "speedup", "low", "high", "holds"],
+                    f"the speedup's interval lies above the band around {NO_GAIN}: the "
+                    f"locked threads gain")
 
 
 def gil_processes(run):
@@ -76,7 +78,9 @@ def gil_processes(run):
                 f"{int(TOLERANCE * 100)}\\,\\% equivalence band, with an efficiency above "
                 f"{USEFUL_EFFICIENCY}." + superlinear_note(cases))
     return verdicts(rows, ["backend"], summarize,
-                    ["backend", "p", "speedup", "low", "high", "threads_speedup", "holds"])
+                    ["backend", "p", "speedup", "low", "high", "threads_speedup", "holds"],
+                    "the processes do not beat the locked threads beyond the band, or their "
+                    "efficiency lies below the band")
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,7 +116,8 @@ def coarse_grain(run):
                 f"10\\,\\%. The rule asks the ratio's interval above {COSTLIER_ROUND_TRIP} "
                 f"(beyond its {int(TOLERANCE * 100)}\\,\\% band).")
     return verdicts(rows, ["backend"], summarize,
-                    ["backend", "round_trip_s", "thread_s", "ratio", "low", "high", "holds"])
+                    ["backend", "round_trip_s", "thread_s", "ratio", "low", "high", "holds"],
+                    f"the ratio's interval lies below the band around {COSTLIER_ROUND_TRIP}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,7 +159,9 @@ def log2n_chunk(run):
                 f"{power_of_two(worst.best_chunksize)}).")
     return verdicts(rows, ["function", "backend", "n"], summarize,
                     ["function", "backend", "n", "best_chunksize", "ratio", "low", "high",
-                     "holds"])
+                     "holds"],
+                    f"chunksize $\\log_2 n$ takes more than {1 + WITHIN_BEST:g} times as long "
+                    f"as the best chunksize, beyond the band")
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,7 +187,9 @@ def tree_loses(run):
                 f"asks both ratios' intervals above 1 beyond the equivalence band, in every "
                 f"case.")
     return verdicts(rows, ["backend", "n", "p"], summarize,
-                    ["backend", "n", "p", "vs_serial", "vs_partitioned", "holds"])
+                    ["backend", "n", "p", "vs_serial", "vs_partitioned", "holds"],
+                    "the tree is not slower than the serial or the partitioned reduce beyond "
+                    "the band")
 
 
 def tree_is_task_overhead(run):
@@ -212,7 +221,8 @@ def tree_is_task_overhead(run):
                 f"ratio's interval inside [{EXPLAINS.low:g}, {EXPLAINS.high:g}]. No process is "
                 f"forked per task: the workers are forked once, with the pool.")
     return verdicts(rows, ["n"], summarize,
-                    ["backend", "n", "per_pair_s", "ratio", "low", "high", "holds"])
+                    ["backend", "n", "per_pair_s", "ratio", "low", "high", "holds"],
+                    f"the ratio's interval lies outside [{EXPLAINS.low:g}, {EXPLAINS.high:g}]")
 
 
 def partitioned_speedups(run, experiment, variant, serial_variant, p=None, extra=None):
@@ -251,7 +261,8 @@ def partitioned_beats_serial(run):
                 f"the speedup's interval above {SIGNIFICANT}."
                 + superlinear_note(cases, cache_sizes(run), 8))
     return verdicts(rows, ["backend", "n"], summarize,
-                    ["backend", "n", "speedup", "low", "high", "holds"])
+                    ["backend", "n", "speedup", "low", "high", "holds"],
+                    f"the speedup's interval lies below the band around {SIGNIFICANT}")
 
 
 def _interval(row):
@@ -290,4 +301,5 @@ def speedup_grows_with_n(run):
                      f"p\\,=\\,{first.p}: {interval_text(first.growth, first.low, first.high)}).")
         return text
     return verdicts(rows, ["backend", "n", "p"], summarize,
-                    ["backend", "p", "n", "growth", "low", "high", "holds"])
+                    ["backend", "p", "n", "growth", "low", "high", "holds"],
+                    "the speedup falls from one size to the next beyond the band")

@@ -290,7 +290,8 @@ def claims(verdict_files):
         header += [f"CPython{f' ({c})' if many else ''}", f"C++{f' ({c})' if many else ''}",
                    r"$\neq$"]
     lines = [GENERATED_HEADER.format(script="tables.py", inputs="the verdicts").rstrip("\n"),
-             r"\begin{tabular}{@{}>{\raggedright\arraybackslash}p{0.5\linewidth}c"
+             r"\begin{tabular}{@{}>{\raggedright\arraybackslash}p{"
+             + ("0.28" if many else "0.5") + r"\linewidth}c"
              + "llc" * len(cores) + "@{}}", r"\toprule", " & ".join(header) + r" \\",
              r"\midrule"]
     for d in data:
