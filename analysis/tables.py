@@ -289,9 +289,11 @@ def claims(verdict_files):
     for c in cores:
         header += [f"CPython{f' ({c})' if many else ''}", f"C++{f' ({c})' if many else ''}",
                    r"$\neq$"]
+    # Two runs side by side: six verdict columns, in a smaller type.
     lines = [GENERATED_HEADER.format(script="tables.py", inputs="the verdicts").rstrip("\n"),
+             r"{\footnotesize\setlength{\tabcolsep}{3pt}" if many else "{",
              r"\begin{tabular}{@{}>{\raggedright\arraybackslash}p{"
-             + ("0.28" if many else "0.5") + r"\linewidth}c"
+             + ("0.3" if many else "0.5") + r"\linewidth}c"
              + "llc" * len(cores) + "@{}}", r"\toprule", " & ".join(header) + r" \\",
              r"\midrule"]
     for d in data:
@@ -301,7 +303,7 @@ def claims(verdict_files):
             cells += [SHORT_MARK[run["systems"][s]["status"]] for s in SYSTEMS]
             cells.append(r"$\neq$" if run["systems_differ"] else "")
         lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [r"\bottomrule", r"\end{tabular}}"]
     return "\n".join(lines) + "\n"
 
 
