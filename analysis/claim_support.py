@@ -110,7 +110,8 @@ def backends_of(df, experiment, variant, pools=("process", "thread"),
 
 # Speedups above p, flagged with the reason the data gives.
 
-def superlinear_note(cases, cache_bytes=None, bytes_per_element=None):
+def superlinear_note(cases, cache_bytes=None, bytes_per_element=None,
+                     size=lambda n: f"n\\,=\\,{power_of_two(n)}"):
     """A sentence for every case whose speedup (median ratio) exceeds p (columns speedup, low,
     high, p, n; optional p1_speedup: the serial time over the pool's own time on one worker),
     with the reasons the data give: the interval reaching down to p (noise), the serial
@@ -121,7 +122,7 @@ def superlinear_note(cases, cache_bytes=None, bytes_per_element=None):
     notes = []
     for row in cases[cases["speedup"] > cases["p"]].itertuples():
         where = (f"{number(row.speedup)} [{number(row.low)}, {number(row.high)}] at "
-                 f"p\\,=\\,{int(row.p)}, n\\,=\\,{power_of_two(row.n)}"
+                 f"p\\,=\\,{int(row.p)}, {size(row.n)}"
                  + (f", {value_text('backend', row.backend)}" if "backend" in cases else ""))
         reasons = []
         if row.low <= row.p:
@@ -200,24 +201,20 @@ def _evidence(cases, columns):
     return [{c: plain(row[c]) for c in columns if c in cases} for _, row in cases.iterrows()]
 
 
-def verdicts(rows, dims, summarize, evidence, why_not, absent=None):
+def verdicts(rows, dims, summarize, evidence, why_not):
     """{system: Verdict} from a rule's cases (dicts with the columns `dims`, `holds`, and
     `backend` or `system`). summarize(cases) writes the numbers (LaTeX); `evidence` names the
-    columns kept in the JSON; `why_not` says how a case fails the rule, for a refuted verdict;
-    absent = {system: why} for a system the rule cannot test."""
+    columns kept in the JSON; `why_not` says how a case fails the rule, for a refuted verdict.
+    A run without CPython cases for the rule (its references are optional) gets "not measured
+    on CPython" with that reason; a run without C++ cases is an error."""
     cases = pd.DataFrame(rows)
     if cases.empty:
         raise LookupError("the rule found no case to check in the data")
     if "system" not in cases:
         cases["system"] = cases["backend"].map(system_of)
     cases["holds"] = cases["holds"].astype(object).where(cases["holds"].notna(), None)
-    absent = absent or {}
     decided = {}
     for system in SYSTEMS:
-        if system in absent:
-            decided[system] = Verdict(NOT_MEASURED, f"Not measured on "
-                                                    f"{SYSTEM_NAMES[system]}: {absent[system]}")
-            continue
         mine = cases[cases["system"] == system].reset_index(drop=True)
         if mine.empty and system == CPYTHON:  # the CPython references are optional
             decided[system] = Verdict(NOT_MEASURED, "Not measured on CPython: this run has "

@@ -340,7 +340,8 @@ def wordcount_scales(run):
                  for r in cases.itertuples()]
         return (f"At p\\,=\\,{cases.p.iloc[0]}, the word count's speedups over its serial run "
                 f"of the same corpus are " + "; ".join(parts) + f". The rule asks the "
-                f"efficiency's interval above {USEFUL_EFFICIENCY}." + superlinear_note(cases))
+                f"efficiency's interval above {USEFUL_EFFICIENCY}."
+                + superlinear_note(cases, size=lambda n: f"{number(n / 2**20)}\\,MiB of text"))
     return verdicts(rows, ["backend", "n"], summarize,
                     ["backend", "n", "speedup", "low", "high", "efficiency", "holds"],
                     f"the efficiency's interval lies below the band around {USEFUL_EFFICIENCY}")

@@ -80,6 +80,14 @@ class ClaimsTest(unittest.TestCase):
         self.assertFalse(any(str(e["backend"]).startswith("cpython")
                              for e in v[OURS].evidence))
 
+    def test_a_run_without_cpython_references_says_so(self):
+        def cpp_only(df):
+            return df[~df["backend"].str.startswith("cpython")]
+        v = self.verdicts("dot_flop_mop", edit={"dot_flop_mop": cpp_only})
+        self.assertEqual(v[CPYTHON].status, NOT_MEASURED)
+        self.assertIn("Not measured on CPython", v[CPYTHON].summary)
+        self.assertNotEqual(v[OURS].status, NOT_MEASURED)
+
     def test_gil_threads_refuted_when_locked_threads_scale(self):
         self.assertEqual(self.status("gil_threads", CPYTHON), CONFIRMED)
         self.assertEqual(self.status("gil_threads", OURS), CONFIRMED)
