@@ -28,14 +28,13 @@ import argparse
 import csv
 import io
 import json
-import math
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.runs import InputError, load_runs
-from analysis.stats import Spread, ratios, select
+from analysis.stats import Spread, describe, ratios, resolve, select
 from analysis.texout import write_atomic
 
 WARN_FRACTION = 0.85
@@ -125,39 +124,12 @@ BASELINE_COLUMNS = ("id", "experiment", "what", "measured", "reference", "per_it
                     "high", "runs", "median", "q1", "q3", "count")
 
 
-def _resolve(df, selector, run, same=None):
-    """The selector with 'cores', 'same', 'max' and 'log2n' replaced by values of this run."""
-    fixed = {}
-    for key, value in selector.items():
-        if value == "cores":
-            fixed[key] = run.cores
-        elif value == "same":
-            fixed[key] = same[key]
-        elif value not in ("max", "log2n"):
-            fixed[key] = value
-    for key, value in selector.items():
-        if value == "max":
-            rows = select(df, **fixed)
-            if rows.empty:
-                raise LookupError(f"no measurement with {_text(fixed)}")
-            value = rows[key].max()
-            fixed[key] = value.item() if hasattr(value, "item") else value
-    for key, value in selector.items():
-        if value == "log2n":
-            fixed[key] = int(math.floor(math.log2(fixed["n"])))  # as map_chunksize.cc
-    return fixed
-
-
-def _text(selector):
-    return ", ".join(f"{k}={v}" for k, v in selector.items())
-
-
 def _seconds(df, selector, per_item, where):
     rows = select(df, **selector)
     if rows.empty:
-        raise LookupError(f"{where}: no measurement with {_text(selector)}")
+        raise LookupError(f"{where}: no measurement with {describe(selector)}")
     if rows["repetition"].duplicated().any():
-        raise LookupError(f"{where}: {_text(selector)} matches several configurations (a "
+        raise LookupError(f"{where}: {describe(selector)} matches several configurations (a "
                           f"repetition occurs twice); TRACKED must pin one")
     return (rows["seconds"] / rows["n"]).to_numpy() if per_item else rows["seconds"].to_numpy()
 
@@ -169,8 +141,8 @@ def measure_ratios(tracked, run, measured=None, reference=None):
     where = f"{run.path / (tracked.experiment + '.csv')}: {tracked.id}"
     try:
         if measured is None:
-            measured = _resolve(df, tracked.measured, run)
-            reference = _resolve(df, tracked.reference, run, same=measured)
+            measured = resolve(df, tracked.measured, run.cores)
+            reference = resolve(df, tracked.reference, run.cores, same=measured)
         return measured, reference, ratios(_seconds(df, reference, tracked.per_item, where),
                                            _seconds(df, measured, tracked.per_item, where))
     except LookupError as e:
@@ -204,9 +176,9 @@ def make_baseline(run_paths, allow_synthetic=False):
             if measured is None:
                 measured, reference = m, r
             elif (m, r) != (measured, reference):
-                raise InputError(f"{run.path}: {t.id} is measured at {_text(m)} over "
-                                 f"{_text(r)}, but in {runs[0].path} at {_text(measured)} "
-                                 f"over {_text(reference)}: runs of different profiles")
+                raise InputError(f"{run.path}: {t.id} is measured at {describe(m)} over "
+                                 f"{describe(r)}, but in {runs[0].path} at {describe(measured)} "
+                                 f"over {describe(reference)}: runs of different profiles")
             spreads.append(Spread.of(values))
             pooled.extend(values)
         s = Spread.of(pooled)

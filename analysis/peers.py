@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from analysis import paths
 from analysis.runs import InputError, load_runs
-from analysis.stats import select, speedup
+from analysis.stats import CORES, LARGEST, resolve, select, speedup
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,7 @@ def evaluate(run, primitives=PRIMITIVES):
         ours_all = select(df, backend="process", variant=list(prim.variants))
         if ours_all.empty:
             raise LookupError(f"{prim.experiment}: no {'/'.join(prim.variants)} on the process pool")
-        ps = set(ours_all["p"].dropna().astype(int))
-        p = run.cores if run.cores in ps else max(ps)
+        p = resolve(ours_all, {"p": CORES}, run.cores, cores_or_largest=True)["p"]
         ours_all = select(ours_all, p=p)
         for goal in prim.goals:
             def reference_rows(variant):
@@ -140,7 +139,7 @@ def evaluate(run, primitives=PRIMITIVES):
                 raise LookupError(f"{prim.experiment}: no reference for the goal "
                                   f"'{goal.text}' ({shown}) at p={p} and a size the process "
                                   f"pool ran")
-            n = max(sizes)
+            n = resolve(select(ours_all, n=list(sizes)), {"n": LARGEST}, run.cores)["n"]
             ours_n = select(ours_all, n=n)
             variant = min((v for v in prim.variants if not select(ours_n, variant=v).empty),
                           key=lambda v: _median(select(ours_n, variant=v)))

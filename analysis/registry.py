@@ -32,6 +32,7 @@ EXPERIMENTS = {e.name: e for e in (
     Experiment("map_chunksize", "Map: scheduler overhead and chunk size", ("function",)),
     Experiment("reduce_tree_vs_partitioned", "Reduction: tree vs partitioned"),
     Experiment("scan_two_pass", "Scan: two passes"),
+    Experiment("scan_work", "Scan: operator calls counted"),
     Experiment("pack", "Pack", ("keep_pct",)),
     Experiment("dot_flop_mop", "Inner product"),
     Experiment("matvec_blas", "Dense matrix-vector product", ("rows", "cols")),

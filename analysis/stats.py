@@ -4,8 +4,18 @@ A speedup is a reference time over a measured time of the same run (usually seri
 parallel). Both sides are repeated; the speedup's distribution is every ratio of a reference
 repetition to a measured repetition (k x m values), so its median and interquartile range carry
 the noise of both sides. Efficiency is speedup / p.
+
+The claims' rules decide with intervals rather than medians: a percentile bootstrap 95 %
+confidence interval of the ratio of two medians (`ratio_interval`), placed against an
+equivalence band around the rule's threshold (`Band`): the interval lies above the band, below
+it, inside it, or straddles one of its edges, and only the last leaves the question open. The
+bootstrap's random numbers come from a fixed seed, so the paper regenerates identically.
+
+`resolve` is the one way the analysis says "this configuration at p = cores and the largest n"
+(the CI gate, the speed goals and the claims all use it).
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,3 +113,126 @@ def speedups(measured, reference, on, keys):
             row["efficiency"] = s.median / config["p"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+BOOTSTRAP_SEED = 20130502   # the seed document's date: any fixed value makes the paper stable
+BOOTSTRAP_RESAMPLES = 4000
+CONFIDENCE = 0.95
+
+ABOVE, BELOW, INSIDE, STRADDLES = "above", "below", "inside", "straddles"
+
+
+@dataclass(frozen=True)
+class Band:
+    """An equivalence band: values in [low, high] count as "about the threshold"."""
+    low: float
+    high: float
+
+    def __post_init__(self):
+        if not self.low <= self.high:
+            raise ValueError(f"band [{self.low}, {self.high}] is empty")
+
+    def __iter__(self):  # low, high = band
+        return iter((self.low, self.high))
+
+    @classmethod
+    def around(cls, threshold, tolerance):
+        """[threshold / (1 + tolerance), threshold * (1 + tolerance)]: ratios are multiplicative."""
+        return cls(threshold / (1 + tolerance), threshold * (1 + tolerance))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A ratio's point estimate (ratio of the medians) and its confidence interval."""
+    estimate: float
+    low: float
+    high: float
+
+    def against(self, band):
+        """ABOVE or BELOW the band, INSIDE it, or STRADDLES (an edge inside the interval)."""
+        if self.low > band.high:
+            return ABOVE
+        if self.high < band.low:
+            return BELOW
+        if band.low <= self.low and self.high <= band.high:
+            return INSIDE
+        return STRADDLES
+
+    def scaled(self, factor):
+        return Interval(self.estimate * factor, self.low * factor, self.high * factor)
+
+    def inverted(self):
+        return Interval(1 / self.estimate, 1 / self.high, 1 / self.low)
+
+
+def ratio_interval(reference_values, measured_values, confidence=CONFIDENCE,
+                   resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED):
+    """median(reference) / median(measured), with a percentile bootstrap interval: both samples
+    are resampled with replacement, independently, `resamples` times."""
+    ref = np.asarray(reference_values, dtype=float)
+    mea = np.asarray(measured_values, dtype=float)
+    if ref.size == 0 or mea.size == 0:
+        raise ValueError("a ratio needs values on both sides")
+    rng = np.random.default_rng(seed)
+    ref_medians = np.median(ref[rng.integers(0, ref.size, (resamples, ref.size))], axis=1)
+    mea_medians = np.median(mea[rng.integers(0, mea.size, (resamples, mea.size))], axis=1)
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(ref_medians / mea_medians, [tail, 100 - tail])
+    return Interval(float(np.median(ref) / np.median(mea)), float(low), float(high))
+
+
+def ratio_of_ratios(numerator, denominator):
+    """(a / b) / (c / d) from two pairs of samples, each pair (reference, measured), with the
+    same bootstrap (every sample resampled independently)."""
+    (a, b), (c, d) = numerator, denominator
+    samples = [np.asarray(x, dtype=float) for x in (a, b, c, d)]
+    if any(x.size == 0 for x in samples):
+        raise ValueError("a ratio needs values on every side")
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    medians = [np.median(x[rng.integers(0, x.size, (BOOTSTRAP_RESAMPLES, x.size))], axis=1)
+               for x in samples]
+    boot = (medians[0] / medians[1]) / (medians[2] / medians[3])
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = np.percentile(boot, [tail, 100 - tail])
+    point = [float(np.median(x)) for x in samples]
+    return Interval((point[0] / point[1]) / (point[2] / point[3]), float(low), float(high))
+
+
+# Selector values that `resolve` replaces with a value of the run.
+CORES, LARGEST, SAME, LOG2N = "cores", "max", "same", "log2n"
+
+
+def resolve(df, selector, cores, same=None, cores_or_largest=False):
+    """The selector with its symbolic values replaced by values of this run:
+    CORES: the run's cores (with cores_or_largest, the largest p measured when the rows have no
+    p = cores); SAME: same[key] (a reference takes the measured side's value); LARGEST: the
+    largest value measured for the rest of the selector; LOG2N: floor(log2 n) of the resolved
+    n, as map_chunksize.cc. A selector that matches nothing is a LookupError naming it."""
+    fixed = {}
+    for key, value in selector.items():
+        if value == CORES:
+            fixed[key] = cores
+        elif value == SAME:
+            fixed[key] = same[key]
+        elif value not in (LARGEST, LOG2N):
+            fixed[key] = value
+    for key, value in selector.items():
+        if value == CORES and cores_or_largest and select(df, **fixed).empty:
+                measured = select(df, **{k: v for k, v in fixed.items() if k != key})[key]
+                if measured.notna().any():
+                    fixed[key] = int(measured.max())
+    for key, value in selector.items():
+        if value == LARGEST:
+            rows = select(df, **fixed)
+            if rows.empty:
+                raise LookupError(f"no measurement with {describe(fixed)}")
+            value = rows[key].max()
+            fixed[key] = value.item() if hasattr(value, "item") else value
+    for key, value in selector.items():
+        if value == LOG2N:
+            fixed[key] = int(math.floor(math.log2(fixed["n"])))
+    return fixed
+
+
+def describe(selector):
+    return ", ".join(f"{k}={v}" for k, v in selector.items())

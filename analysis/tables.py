@@ -20,13 +20,14 @@ from analysis import paths
 from analysis import peers as peer_goals
 from analysis import provenance
 from analysis import seed_statements
+from analysis.claim_support import SYSTEM_NAMES, SYSTEMS
 from analysis.claims import CLAIMS_BY_ID
+from analysis.classify import (CONDITIONAL, CONFIRMED, INCONCLUSIVE, NOT_MEASURED, REFUTED,
+                               STATUSES, code, number, seconds)
 from analysis.runs import InputError, load_runs
 from analysis.stats import Spread, select
 from analysis.texout import GENERATED_HEADER, escape, write_atomic
-from analysis.verdict import (CONDITIONAL, CONFIRMED, NOT_MEASURED, REFUTED, STATUSES, code,
-                              number, seconds)
-from analysis.verdicts import MARK
+from analysis.write_verdicts import MARK
 
 SHORT_MARK = {s: m + "short" for s, m in MARK.items()}
 
@@ -381,44 +382,58 @@ def _read_verdicts(verdict_files):
 
 
 def claims(verdict_files):
-    """Every claim with each run's verdict."""
+    """Every claim with each run's verdict on each system, and a mark where they differ."""
     data = _read_verdicts(verdict_files)
     cores = [r["cores"] for r in data[0]["runs"]]
+    many = len(cores) > 1
+    header = ["Claim of the seed", r"\S"]
+    for c in cores:
+        header += [f"CPython{f' ({c})' if many else ''}", f"C++{f' ({c})' if many else ''}",
+                   r"$\neq$"]
+    # Two runs side by side: six verdict columns, in a smaller type.
     lines = [GENERATED_HEADER.format(script="tables.py", inputs="the verdicts").rstrip("\n"),
-             r"\begin{tabular}{@{}>{\raggedright\arraybackslash}p{0.6\linewidth}c"
-             + "c" * len(cores) + "@{}}", r"\toprule",
-             " & ".join(["Claim of the seed", r"\S"] + [f"{c} cores" for c in cores]) + r" \\",
+             r"{\footnotesize\setlength{\tabcolsep}{3pt}" if many else "{",
+             r"\begin{tabular}{@{}>{\raggedright\arraybackslash}p{"
+             + ("0.3" if many else "0.5") + r"\linewidth}c"
+             + "llc" * len(cores) + "@{}}", r"\toprule", " & ".join(header) + r" \\",
              r"\midrule"]
     for d in data:
         title = CLAIMS_BY_ID[d["claim"]].title
-        marks = [SHORT_MARK[r["status"]] for r in d["runs"]]
-        lines.append(" & ".join([rf"\hyperref[claim:{d['claim']}]{{{title}}}",
-                                 rf"\ref{{sec:{d['section']}}}"] + marks) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
+        cells = [rf"\hyperref[claim:{d['claim']}]{{{title}}}", rf"\ref{{sec:{d['section']}}}"]
+        for run in d["runs"]:
+            cells += [SHORT_MARK[run["systems"][s]["status"]] for s in SYSTEMS]
+            cells.append(r"$\neq$" if run["systems_differ"] else "")
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}}"]
     return "\n".join(lines) + "\n"
 
 
 TALLY_WORDS = {CONFIRMED: "confirmed", REFUTED: "refuted",
-               CONDITIONAL: "confirmed only under a condition", NOT_MEASURED: "not measurable"}
+               CONDITIONAL: "confirmed only under a condition", INCONCLUSIVE: "inconclusive",
+               NOT_MEASURED: "not measurable"}
 
 
 def tally(verdict_files):
-    """\\claimtally: a sentence counting the verdicts of each run, for the abstract."""
+    """\\claimtally: a sentence counting the verdicts of each run and system, for the
+    abstract."""
     data = _read_verdicts(verdict_files)
     sentences = []
     for i, run in enumerate(data[0]["runs"]):
-        counts = {}
-        for d in data:
-            status = d["runs"][i]["status"]
-            counts[status] = counts.get(status, 0) + 1
-        parts = [f"{counts[s]} {TALLY_WORDS[s]}" for s in STATUSES if counts.get(s)]
-        sentences.append(f"on {run['cores']} cores, " + ", ".join(parts))
+        for system in SYSTEMS:
+            counts = {}
+            for d in data:
+                status = d["runs"][i]["systems"][system]["status"]
+                counts[status] = counts.get(status, 0) + 1
+            parts = [f"{counts[s]} {TALLY_WORDS[s]}" for s in STATUSES if counts.get(s)]
+            where = f"on {run['cores']} cores, " if len(data[0]["runs"]) > 1 else ""
+            sentences.append(f"{where}on {SYSTEM_NAMES[system]} " + ", ".join(parts))
+    differ = sum(d["runs"][0]["systems_differ"] for d in data)
     # Two of the tested statements are notes of the seed, not claims (seed_statements.py).
     text = (f"We tested {len(data)} statements of the seed "
             f"({seed_statements.count(seed_statements.CLAIM, True)} of its "
             f"{seed_statements.count(seed_statements.CLAIM)} claims and "
             f"{seed_statements.count(seed_statements.NOTE, True)} of its notes): "
-            + "; ".join(sentences) + ".")
+            + "; ".join(sentences) + f"; the two systems' verdicts differ on {differ}.")
     return (GENERATED_HEADER.format(script="tables.py", inputs="the verdicts")
             + rf"\newcommand{{\claimtally}}{{{text}}}" + "\n")
 

@@ -167,6 +167,38 @@ class Model:
                 self.add(e, "scan", "tbb", 2 * n * 0.45e-9 / bw + 5e-6, n=n, p=p)
                 self.add(e, "scan", "stdpar", 2 * n * 0.42e-9 / bw + 5e-6, n=n, p=p)
                 self.add(e, "two_pass", "openmp", 2 * n * 0.35e-9 / bw + 2e-6, n=n, p=p)
+        for n in self.sizes((12, 16), (12, 16, 18)):  # CPython: pickling dominates
+            self.add(e, "serial", "cpython_serial", n * 60e-9, n=n, p=1)
+            self.add(e, "serial_reduce", "cpython_serial", n * 20e-9, n=n, p=1)
+            for p in worker_counts(self.cores):
+                self.add(e, "two_pass", "cpython_process", n * 400e-9 + 300e-6 * p, n=n, p=p)
+                self.add(e, "partitioned", "cpython_process", n * 150e-9 + 300e-6 * p, n=n,
+                         p=p)
+
+    def scan_work(self):
+        """Operator calls, counted: deterministic (no noise), as the real experiment's. The C++
+        serial scan is blocked (7 calls per 4 elements), CPython's a plain loop. A slowdown
+        factor of (scan_work, two_pass, backend) multiplies that scan's calls."""
+        e = "scan_work"
+
+        def row(variant, backend, n, p, calls):
+            calls = int(round(calls * self.slowdown.get((e, variant, backend), 1.0)))
+            for repetition in range(self.reps):
+                self.rows.setdefault(e, []).append({
+                    "experiment": e, "variant": variant, "backend": backend, "n": n, "p": p,
+                    "chunksize": None, "repetition": repetition, "seconds": calls * 2e-9,
+                    "calls": calls, "calls_per_element": calls / n, "iterations": 1})
+        for n in self.sizes((16,), (16, 20)):
+            row("serial", "serial", n, None, 7 * n // 4)
+            row("serial", "cpython_serial", n, None, n - 1)
+            for p in (1, 2, 4, 8):
+                second = n - n // p + (p - 1)   # every piece but the first, and the offsets
+                for backend in ("serial_pool", "process"):
+                    row("two_pass", backend, n, p, 7 * n // 4 + (second if p > 1 else 0))
+                    row("reduce_then_scan", backend, n, p, 11 * n // 4 + p - 1)
+                row("single_pass", "serial_pool", n, p, 11 * n // 4)
+                row("two_pass", "cpython_process", n, p, n - 1 + (second if p > 1 else 0))
+                row("reduce_then_scan", "cpython_process", n, p, 2 * n - 1)
 
     def pack(self):
         e = "pack"
@@ -183,6 +215,12 @@ class Model:
                                  p=p, keep_pct=keep)
                     self.add(e, "copy_if", "stdpar", n * (0.9e-9 + mispredict) / bw + 5e-6,
                              n=n, p=p, keep_pct=keep)
+        for n in self.sizes((16,), (16,)):
+            for keep in (10, 50, 90):
+                self.add(e, "serial", "cpython_serial", n * 50e-9, n=n, p=1, keep_pct=keep)
+                for p in worker_counts(self.cores):
+                    self.add(e, "scan_pack", "cpython_process", n * 500e-9 + 300e-6 * p, n=n,
+                             p=p, keep_pct=keep)
 
     def dot_flop_mop(self):
         e = "dot_flop_mop"
@@ -198,6 +236,12 @@ class Model:
                 self.add(e, "dot", "openblas", n * 0.29e-9 / bw + 4e-6, n=n, p=p)
                 self.add(e, "dot", "openmp", n * 0.28e-9 / bw + 2e-6, n=n, p=p)
                 self.add(e, "reduce", "openmp", n * 0.14e-9 / bw + 2e-6, n=n, p=p)
+        for n in self.sizes((16,), (16, 18)):
+            self.add(e, "dot", "cpython_serial", n * 40e-9, n=n, p=1)
+            self.add(e, "reduce", "cpython_serial", n * 20e-9, n=n, p=1)
+            for p in worker_counts(self.cores):
+                self.add(e, "dot", "cpython_process", n * 100e-9 + 300e-6 * p, n=n, p=p)
+                self.add(e, "reduce", "cpython_process", n * 150e-9 + 300e-6 * p, n=n, p=p)
 
     def matvec_blas(self):
         e = "matvec_blas"
@@ -216,6 +260,8 @@ class Model:
                 for backend, over in (("process", 15e-6), ("thread", 6e-6), ("openmp", 3e-6)):
                     self.add(e, "matvec", backend, n * 0.3e-9 / bw + over * p, n=n, p=p,
                              rows=rows, cols=cols)
+                self.add(e, "matvec", "cpython_process", n * 60e-9 / self.par(p) + 300e-6 * p,
+                         n=n, p=p, rows=rows, cols=cols)
 
     def shared_array_lock(self):
         e = "shared_array_lock"

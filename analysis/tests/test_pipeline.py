@@ -7,7 +7,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from analysis import figure, rules, tables, verdicts
+from analysis import draw_figure as figure, make_rules as rules, tables, write_verdicts as verdicts
 from analysis.claims import CLAIMS
 from analysis.tests.synthetic import write_run
 
@@ -51,9 +51,15 @@ class PipelineTest(unittest.TestCase):
             self.assert_rows_fill_columns(out)
         for name in tables.VERDICT_TABLES:
             args = [a for v in made for a in ("--verdict", v)]
-            self.assertEqual(tables.main([name, *args, "--out", str(self.dir / "t.tex")]), 0)
-        self.assertIn("statements of the seed", (self.dir / "t.tex").read_text())
-        self.assertIn("16 cores", (self.dir / "t.tex").read_text())
+            self.assertEqual(tables.main([name, *args, "--out", str(self.dir / f"{name}.tex")]),
+                             0)
+        claims_table = (self.dir / "claims.tex").read_text()
+        self.assert_rows_fill_columns(self.dir / "claims.tex")
+        self.assertIn("CPython (16)", claims_table)
+        self.assertIn("C++ (16)", claims_table)
+        tally = (self.dir / "tally.tex").read_text()
+        self.assertIn("statements of the seed", tally)
+        self.assertIn("on 16 cores, on CPython", tally)
 
     def assert_rows_fill_columns(self, path):
         """Each row of a generated tabular has as many cells as its column specification."""

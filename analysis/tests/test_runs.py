@@ -7,7 +7,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from analysis import figure, tables, verdicts
+from analysis import draw_figure as figure, tables, write_verdicts as verdicts
 from analysis.runs import InputError, load_runs, read_run_list
 from analysis.tests.synthetic import write_run
 

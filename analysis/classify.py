@@ -1,8 +1,10 @@
 """Verdicts and the conditions under which a claim holds, computed from cases.
 
 A claim is checked case by case (one case per configuration the rule looks at: a backend, a
-size, a worker count...). All cases hold: confirmed. None holds: refuted. Otherwise the claim is
-confirmed only under a condition, which is found from the cases: one dimension that decides
+size, a worker count...); a case holds, fails, or is undecided (None: its interval straddles the
+rule's band). Every decided case holds: confirmed, or inconclusive when some case is undecided.
+No decided case holds: refuted (no case at all decided: inconclusive). Otherwise the claim is
+confirmed only under a condition, found from the decided cases: one dimension that decides
 (for instance "n >= 2^18", or "backend thread"), or one threshold per value of a categorical
 dimension ("process: n >= 2^20; thread: n >= 2^16"), or, failing that, the list of cases where
 it holds.
@@ -18,8 +20,9 @@ from analysis.texout import escape
 CONFIRMED = "confirmed"
 REFUTED = "refuted"
 CONDITIONAL = "confirmed only if"
+INCONCLUSIVE = "inconclusive"
 NOT_MEASURED = "not measured"
-STATUSES = (CONFIRMED, REFUTED, CONDITIONAL, NOT_MEASURED)
+STATUSES = (CONFIRMED, REFUTED, CONDITIONAL, INCONCLUSIVE, NOT_MEASURED)
 
 
 @dataclass
@@ -133,9 +136,13 @@ def classify(cases, dims):
     columns `dims`, most telling first)."""
     if cases.empty:
         raise LookupError("the rule found no case to check in the data")
+    undecided = cases["holds"].isna()
+    cases = cases[~undecided]
+    if cases.empty:
+        return INCONCLUSIVE, None
     holds = cases["holds"].astype(bool)
     if holds.all():
-        return CONFIRMED, None
+        return (INCONCLUSIVE if undecided.any() else CONFIRMED), None
     if not holds.any():
         return REFUTED, None
     cases = cases.assign(holds=holds)

@@ -1,6 +1,6 @@
 """Draws one figure of the paper from one or two runs.
 
-    /usr/bin/python3 -m analysis.figure NAME --run results/raw/RUN [--run ...] --out FILE.pdf
+    /usr/bin/python3 -m analysis.draw_figure NAME --run results/raw/RUN [--run ...] --out FILE.pdf
 
 NAME is a module of analysis/figures/ (one per experiment; it says which experiments it reads).
 Bad input stops with a message naming the file and what is wrong, and writes nothing.
@@ -15,7 +15,7 @@ from analysis.style import plt  # first: it selects the non-interactive backend
 from analysis.runs import InputError, load_runs
 
 FIGURES = ("pool_overhead", "gil_baseline", "map_chunksize", "reduce_tree_vs_partitioned",
-           "scan_two_pass", "pack", "dot_flop_mop", "matvec_blas", "shared_array_lock",
+           "scan_two_pass", "scan_work", "pack", "dot_flop_mop", "matvec_blas", "shared_array_lock",
            "mapreduce_wordcount")
 
 
