@@ -26,7 +26,7 @@ def mpi_cc_test(name, srcs, deps = [], ranks = [1, 2, 3, 4], size = "medium", ta
             size = size,
             srcs = ["//mpi:run_under_mpirun.sh"],
             args = [str(k), "$(location :%s)" % binary],
-            data = [":" + binary, "//mpi:lsan_openmpi.supp"],
+            data = [":" + binary],
             tags = tags,
         )
         tests.append(":" + test)
