@@ -15,6 +15,8 @@ packages=(
   python3 python3-numpy python3-pandas python3-scipy python3-matplotlib
   # Public-domain English text for the word-count job.
   bible-kjv
+  # MPI (mpi/, //third_party:mpi): Open MPI 4.1, its headers and mpirun.
+  libopenmpi-dev openmpi-bin
 )
 if [[ "${1:-}" == paper ]]; then
   packages+=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended

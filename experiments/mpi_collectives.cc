@@ -1,0 +1,178 @@
+// The cost of MPI's messages and collectives on this machine, for the cost model of the MPI
+// layer (issue 13: "each collective's latency and bandwidth (alpha, beta)"), measured the way the
+// OSU micro-benchmarks do: a ping-pong between ranks 0 and 1 (one round trip per iteration,
+// `seconds` = 2 alpha + 2 bytes beta) and an MPI_Allreduce (MPI_SUM of doubles) over all ranks,
+// at message sizes from 8 bytes to 2 MiB.
+//
+// Run under mpirun (at least 2 ranks for the ping-pong):
+//   mpirun -np 2 --mca pml ob1 --mca btl self,vader bazel-bin/experiments/mpi_collectives
+//     --benchmark_out=mpi.json --benchmark_out_format=json        (one command line)
+// Rank 0 runs Google Benchmark; before each benchmark run it broadcasts what to do and how many
+// iterations (Google Benchmark fixes them before the timed loop), and the other ranks do exactly
+// that many, so every rank makes the same calls. Rows: variant `pingpong` or `allreduce`, backend
+// `mpi`, arguments `bytes` and `p` (ranks), counter `oversubscribed` (1 when ranks outnumber the
+// cores, whose timings then include the ranks' time-sharing).
+#include <mpi.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "experiments/experiment_main.h"
+#include "experiments/profile.h"
+
+namespace procpar::experiments {
+namespace {
+
+enum class Operation : std::int64_t { kStop = 0, kPingPong = 1, kAllreduce = 2 };
+
+// What rank 0 tells the others before each benchmark run.
+struct Command {
+  Operation operation;
+  std::int64_t bytes;
+  std::int64_t iterations;
+};
+
+constexpr std::int64_t kWarmUp = 10;  // untimed round trips or reductions before each run
+
+int world_rank() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+int world_size() {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
+}
+
+void broadcast(Command& command) {
+  MPI_Bcast(&command, static_cast<int>(sizeof command), MPI_BYTE, 0, MPI_COMM_WORLD);
+}
+
+// Rank 1's side of the ping-pong: echo every message back.
+void echo(std::int64_t bytes, std::int64_t times) {
+  std::vector<char> buffer(static_cast<std::size_t>(bytes));
+  for (std::int64_t i = 0; i < times; ++i) {
+    MPI_Recv(buffer.data(), static_cast<int>(bytes), MPI_BYTE, 0, 0, MPI_COMM_WORLD,
+             MPI_STATUS_IGNORE);
+    MPI_Send(buffer.data(), static_cast<int>(bytes), MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+  }
+}
+
+// Every rank's contribution is rank + 1 in every element, so each element of the sum is
+// p (p + 1) / 2.
+void allreduce(std::vector<double>& in, std::vector<double>& out, std::int64_t times) {
+  for (std::int64_t i = 0; i < times; ++i) {
+    MPI_Allreduce(in.data(), out.data(), static_cast<int>(in.size()), MPI_DOUBLE, MPI_SUM,
+                  MPI_COMM_WORLD);
+  }
+}
+
+void set_common_counters(benchmark::State& state) {
+  state.counters["oversubscribed"] = world_size() > machine_cores() ? 1 : 0;
+}
+
+void BM_PingPong(benchmark::State& state) {
+  const std::int64_t bytes = state.range(0);
+  if (world_size() < 2) {
+    state.SkipWithError("the ping-pong needs at least 2 ranks (mpirun -np 2)");
+    return;
+  }
+  Command command{Operation::kPingPong, bytes, static_cast<std::int64_t>(state.max_iterations)};
+  broadcast(command);
+  std::vector<char> sent(static_cast<std::size_t>(bytes)), back(sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>(i * 31 + 7);
+  const auto round_trip = [&] {
+    MPI_Send(sent.data(), static_cast<int>(bytes), MPI_BYTE, 1, 0, MPI_COMM_WORLD);
+    MPI_Recv(back.data(), static_cast<int>(bytes), MPI_BYTE, 1, 0, MPI_COMM_WORLD,
+             MPI_STATUS_IGNORE);
+  };
+  for (std::int64_t i = 0; i < kWarmUp; ++i) round_trip();
+  for (auto _ : state) {
+    round_trip();
+    benchmark::DoNotOptimize(back.data());
+  }
+  if (back != sent) state.SkipWithError("the echoed message differs from the one sent");
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 2 * bytes);
+  set_common_counters(state);
+}
+
+void BM_Allreduce(benchmark::State& state) {
+  const std::int64_t bytes = state.range(0);
+  Command command{Operation::kAllreduce, bytes, static_cast<std::int64_t>(state.max_iterations)};
+  broadcast(command);
+  std::vector<double> in(static_cast<std::size_t>(bytes) / sizeof(double), 1.0), out(in.size());
+  allreduce(in, out, kWarmUp);
+  for (auto _ : state) {
+    allreduce(in, out, 1);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double p = world_size();
+  for (double x : out) {
+    if (x != p * (p + 1) / 2) {
+      state.SkipWithError("MPI_Allreduce gave a wrong sum");
+      break;
+    }
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * bytes);
+  set_common_counters(state);
+}
+
+std::vector<std::int64_t> message_sizes() { return powers_of_two(3, 21, 3); }  // 8 B .. 2 MiB
+
+void register_benchmarks() {
+  const std::int64_t ranks = world_size();
+  for (const char* name : {"pingpong/mpi", "allreduce/mpi"}) {
+    auto* benchmark = benchmark::RegisterBenchmark(
+        name, std::string(name) == "pingpong/mpi" ? BM_PingPong : BM_Allreduce);
+    benchmark->ArgNames({"bytes", "p"})->UseRealTime();
+    for (std::int64_t bytes : message_sizes()) benchmark->Args({bytes, ranks});
+  }
+}
+
+// Ranks other than 0: do what rank 0 says until it says stop.
+void serve() {
+  const int rank = world_rank();
+  for (;;) {
+    Command command{};
+    broadcast(command);
+    const std::int64_t times = command.iterations + kWarmUp;
+    switch (command.operation) {
+      case Operation::kStop:
+        return;
+      case Operation::kPingPong:
+        if (rank == 1) echo(command.bytes, times);
+        break;
+      case Operation::kAllreduce: {
+        std::vector<double> in(static_cast<std::size_t>(command.bytes) / sizeof(double),
+                               rank + 1.0);
+        std::vector<double> out(in.size());
+        allreduce(in, out, times);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace procpar::experiments
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  using namespace procpar::experiments;
+  int status = 0;
+  if (world_rank() == 0) {
+    status = run_experiment(argc, argv, "mpi_collectives", register_benchmarks);
+    Command stop{Operation::kStop, 0, 0};
+    broadcast(stop);
+  } else {
+    serve();
+  }
+  MPI_Finalize();
+  return status;
+}
