@@ -69,6 +69,18 @@ class Model:
     def sizes(self, quick, full):
         return [1 << e for e in (quick if self.quick else full)]
 
+    def machine_limits(self):
+        e = "machine_limits"
+        self.add(e, "cache_line_round_trip", "process", 0.3e-6)
+        for p in worker_counts(self.cores):
+            self.add(e, "fork_join", "openmp", 0.4e-6 * self.par(p) + 0.3e-6, p=p)
+            for n in (1 << 20, 1 << 22, 1 << 25):
+                bw = self.bandwidth_par(p)
+                self.add(e, "read", "openmp", n * 0.12e-9 / bw, n=n, p=p,
+                         bytes_per_second=8 / (0.12e-9 / bw))
+                self.add(e, "copy", "openmp", n * 0.25e-9 / bw, n=n, p=p,
+                         bytes_per_second=16 / (0.25e-9 / bw))
+
     def pool_overhead(self):
         e = "pool_overhead"
         round_trip = {"serial": 0.05e-6, "thread": 8e-6, "process": 15e-6,
