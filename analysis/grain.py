@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from analysis import paths
 from analysis.runs import InputError, open_run
 from analysis.stats import Spread, select, speedup
+from analysis.texout import GENERATED_HEADER, escape
+from analysis.verdict import code, number, seconds
 
 # How a grain was found.
 CROSSED = "crossed"        # between two measured sizes, interpolated
@@ -357,6 +359,91 @@ def goal_lines(run):
         status = "MISSED" if r.status == MISSED else r.status
         lines.append(f"{r.goal:86} {ratio:30} {status}: {r.detail}")
     return lines
+
+
+# ---- The paper's tables ----
+
+def _grain_cell(found):
+    """A grain in LaTeX: 2^k.k where crossed, "<= 2^k" below the sweep, "--" never reached."""
+    if found is None or found.kind == NEVER:
+        return "--"
+    exponent = f"2^{{{math.log2(found.n):.1f}}}" if found.kind == CROSSED else \
+        rf"\le 2^{{{math.log2(found.n):.0f}}}"
+    return f"${exponent}$"
+
+
+def limits_table(runs):
+    """The machine's limits of each run, or a sentence saying the run did not measure them."""
+    lines = [GENERATED_HEADER.format(script="grain.py", inputs=", ".join(r.name for r in runs))
+             .rstrip("\n")]
+    measured = [(run, limits(run)) for run in runs]
+    missing = [run for run, machine in measured if machine is None]
+    # A sentence for the text: where the table is, or which run did not measure the limits.
+    if missing:
+        lines.append(r"\newcommand{\limitsstatement}{"
+                     + ("The runs " if len(missing) > 1 else "The run ")
+                     + ", ".join(r"\texttt{" + escape(r.name) + "}" for r in missing)
+                     + r" did not measure the machine's limits (no \texttt{machine\_limits} "
+                       r"in the run): its limits are not shown, and the goals that need them "
+                       r"read ``not measured in this run''.}")
+    else:
+        lines.append(r"\newcommand{\limitsstatement}{Table~\ref{tab:limits} lists them.}")
+    present = [(run, machine) for run, machine in measured if machine is not None]
+    if not present:
+        lines.append(r"\newcommand{\limitstable}{}")
+        return "\n".join(lines) + "\n"
+    rows = [r"\begin{table}[tp]", r"\centering\footnotesize",
+            r"\begin{tabular}{@{}lrrrrr@{}}", r"\toprule",
+            r"Run & $p$ & fork-join & read & copy & $n$ \\", r"\midrule"]
+    for run, machine in present:
+        trip = seconds(machine.cache_line_round_trip.median)
+        rows.append(rf"\multicolumn{{6}}{{@{{}}l}}{{\emph{{{run.cores} cores}}: cache line "
+                    rf"between two processes and back {trip}}} \\")
+        n = max(n for _, n, _ in machine.bandwidth)
+        for p, spread in sorted(machine.fork_join.items()):
+            read = machine.bandwidth_at("read", n, p)
+            copy = machine.bandwidth_at("copy", n, p)
+            rows.append(" & ".join([
+                "", str(p), seconds(spread.median),
+                f"{number(read.median / 1e9)} GB/s" if read else "--",
+                f"{number(copy.median / 1e9)} GB/s" if copy else "--",
+                f"$2^{{{int(n).bit_length() - 1}}}$"]) + r" \\")
+    rows += [r"\bottomrule", r"\end{tabular}",
+             r"\caption{The machine's limits measured in the run: the cache-line round trip "
+             r"between two processes, the empty OpenMP parallel region, and read and copy "
+             r"bandwidth at each $p$ on the largest array.}", r"\label{tab:limits}",
+             r"\end{table}"]
+    lines.append(r"\newcommand{\limitstable}{" + "\n".join(rows) + "}")
+    return "\n".join(lines) + "\n"
+
+
+def grain_table(runs):
+    """n_1/2 and n_eff per primitive and backend at p = cores, and at the largest n the share
+    of the measured bandwidth limit each backend reaches (where the run measured it)."""
+    lines = [GENERATED_HEADER.format(script="grain.py", inputs=", ".join(r.name for r in runs))
+             .rstrip("\n"), r"\begin{tabular}{@{}llrrr@{}}", r"\toprule",
+             r"Primitive & Backend & $n_{1/2}$ & $n_\mathrm{eff}$ & of limit \\", r"\midrule"]
+    for run in runs:
+        machine = limits(run)
+        if len(runs) > 1:
+            lines.append(rf"\multicolumn{{5}}{{@{{}}l}}{{\emph{{{run.cores} cores}}}} \\")
+        for prim in BULK_PRIMITIVES:
+            df = _primitive_rows(run, prim)
+            for i, curve in enumerate(curves(run, prim)):
+                share = "--"
+                n = max(curve.sizes)
+                bandwidth = machine.bandwidth_at(prim.traffic, n, run.cores) if machine else None
+                rows = curve.rows_at(df, n)
+                if bandwidth is not None and "bytes_per_second" in rows and \
+                        rows["bytes_per_second"].notna().all():
+                    share = f"{rows['bytes_per_second'].median() / bandwidth.median:.0%}"
+                    share = share.replace("%", r"\%")
+                lines.append(" & ".join([
+                    prim.name if i == 0 else "", code(curve.backend), _grain_cell(curve.n_half),
+                    _grain_cell(curve.n_eff), share]) + r" \\")
+        lines.append(r"\midrule" if run is not runs[-1] else r"\bottomrule")
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
