@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -55,15 +56,17 @@ constexpr std::uint64_t kStop = ~std::uint64_t{0};
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "the line is shared between processes: its atomic must not hide a lock");
 
-// Spins until `line` holds a value for which `ready` is true. On a loaded machine the other
-// process may be off its core for a whole time slice: after many unanswered spins, yield the
-// core rather than burn the slice it needs (never reached when both have a core).
-template <class Ready>
-std::uint64_t spin_until(const PingPongLine& line, Ready ready) {
+// Spins until `line` holds a value for which `ready` is true, or `gone()` says the other side
+// will never answer (then nullopt). On a loaded machine the other process may be off its core
+// for a whole time slice: after many unanswered spins, yield the core rather than burn the
+// slice it needs (never reached when both have a core), and ask `gone()`.
+template <class Ready, class Gone>
+std::optional<std::uint64_t> spin_until(const PingPongLine& line, Ready ready, Gone gone) {
   for (std::uint32_t spins = 1;; ++spins) {
     const std::uint64_t value = line.turn.load(std::memory_order_acquire);
     if (ready(value)) return value;
     if (spins % (1u << 16) == 0) {
+      if (gone()) return std::nullopt;
       sched_yield();
     } else {
       __builtin_ia32_pause();
@@ -93,10 +96,12 @@ class Partner {
       // Dies with the benchmark process, so that a crash or a kill leaves no spinner behind.
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(0);
+      const auto parent_gone = [parent] { return getppid() != parent; };
       for (;;) {
-        const std::uint64_t value = spin_until(*line_, [](std::uint64_t v) { return v % 2 == 1; });
-        if (value == kStop) _exit(0);
-        line_->turn.store(value + 1, std::memory_order_release);
+        const std::optional<std::uint64_t> value =
+            spin_until(*line_, [](std::uint64_t v) { return v % 2 == 1; }, parent_gone);
+        if (!value || *value == kStop) _exit(0);
+        line_->turn.store(*value + 1, std::memory_order_release);
       }
     }
   }
@@ -106,37 +111,58 @@ class Partner {
 
   ~Partner() {
     line_->turn.store(kStop, std::memory_order_release);
-    int status = 0;
-    while (waitpid(child_, &status, 0) < 0 && errno == EINTR) {
+    if (!reaped_) {
+      int status = 0;
+      while (waitpid(child_, &status, 0) < 0 && errno == EINTR) {
+      }
     }
     munmap(line_, sizeof(PingPongLine));
   }
 
-  // Passes the line to the partner and waits for it to come back; returns the turn count.
-  std::uint64_t round_trip() {
+  // Passes the line to the partner and waits for it to come back; returns the turn count, or
+  // nullopt when the partner died (killed, say) and never will answer.
+  std::optional<std::uint64_t> round_trip() {
     const std::uint64_t sent = line_->turn.load(std::memory_order_relaxed) + 1;
     line_->turn.store(sent, std::memory_order_release);
-    return spin_until(*line_, [sent](std::uint64_t v) { return v == sent + 1; });
+    return spin_until(*line_, [sent](std::uint64_t v) { return v == sent + 1; },
+                      [this] { return partner_died(); });
   }
 
  private:
+  bool partner_died() {
+    int status = 0;
+    reaped_ = reaped_ || waitpid(child_, &status, WNOHANG) == child_;
+    return reaped_;
+  }
+
+  bool reaped_ = false;
   PingPongLine* line_ = nullptr;
   pid_t child_ = -1;
 };
 
 void BM_CacheLineRoundTrip(benchmark::State& state) {
+  constexpr const char* kDied = "the partner process died: the line came back no more";
   Partner partner;
-  std::uint64_t turn = 0;
-  for (int warm_up = 0; warm_up < 1000; ++warm_up) turn = partner.round_trip();
-  const std::uint64_t before = turn;
+  std::optional<std::uint64_t> turn = 0;
+  for (int warm_up = 0; warm_up < 1000 && turn; ++warm_up) turn = partner.round_trip();
+  if (!turn) {
+    state.SkipWithError(kDied);
+    return;
+  }
+  const std::uint64_t before = *turn;
   for (auto _ : state) {
     turn = partner.round_trip();
-    benchmark::DoNotOptimize(turn);
+    if (!turn) {
+      state.SkipWithError(kDied);
+      break;
+    }
+    benchmark::DoNotOptimize(*turn);
   }
+  if (!turn) return;
   // Each round trip moves the turn on by two (there and back): anything else is a lost pass.
   const auto expected = before + 2 * static_cast<std::uint64_t>(state.iterations());
-  if (turn != expected) {
-    state.SkipWithError(("the line's turn is " + std::to_string(turn) + ", not " +
+  if (*turn != expected) {
+    state.SkipWithError(("the line's turn is " + std::to_string(*turn) + ", not " +
                          std::to_string(expected) + ": a pass was lost").c_str());
   }
 }
@@ -227,9 +253,9 @@ void BM_Copy(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * n * static_cast<std::int64_t>(2 * sizeof(double)));
 }
 
-// The largest n of the bulk primitives in the quick profile (dot: 2^20; reduce, scan, pack:
-// 2^22) and in the full one (2^25), so each is compared with the bandwidth at its own n.
-std::vector<std::int64_t> bandwidth_sizes() { return {1 << 20, 1 << 22, 1 << 25}; }
+// The largest n of the bulk primitives in the quick profile (2^22, the grain's largest size)
+// and in the full one (2^25), so each is compared with the bandwidth at its own n.
+std::vector<std::int64_t> bandwidth_sizes() { return {1 << 22, 1 << 25}; }
 
 void register_benchmarks() {
   benchmark::RegisterBenchmark("cache_line_round_trip/process", BM_CacheLineRoundTrip)

@@ -74,7 +74,7 @@ class Model:
         self.add(e, "cache_line_round_trip", "process", 0.3e-6)
         for p in worker_counts(self.cores):
             self.add(e, "fork_join", "openmp", 0.4e-6 * self.par(p) + 0.3e-6, p=p)
-            for n in (1 << 20, 1 << 22, 1 << 25):
+            for n in (1 << 22, 1 << 25):
                 bw = self.bandwidth_par(p)
                 self.add(e, "read", "openmp", n * 0.12e-9 / bw, n=n, p=p,
                          bytes_per_second=8 / (0.12e-9 / bw))
