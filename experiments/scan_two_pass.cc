@@ -261,6 +261,7 @@ void register_benchmarks() {
     const Sweep serial = {{"n", {n}}};
     const Sweep parallel = {{"n", {n}}, {"p", size.workers}};
     register_sweep("serial/serial", BM_Serial, serial);
+    register_sweep("serial_reduce/serial", BM_SerialReduce, serial);
     register_sweep("two_pass/process", BM_PoolScan<ProcessPool, two_pass<ProcessPool>>, parallel);
     register_sweep("two_pass/thread", BM_PoolScan<ThreadPool, two_pass<ThreadPool>>, parallel);
     register_sweep("reduce_then_scan/process",
@@ -271,14 +272,12 @@ void register_benchmarks() {
                    parallel);
     register_sweep("single_pass/thread", BM_PoolScan<ThreadPool, single_pass<ThreadPool>>,
                    parallel);
+    register_sweep("partitioned/process", BM_Partitioned<ProcessPool>, parallel);
+    register_sweep("partitioned/thread", BM_Partitioned<ThreadPool>, parallel);
     register_sweep("scan/tbb", BM_Tbb, parallel);
     register_sweep("scan/stdpar", BM_StdPar, parallel);
     register_sweep("two_pass/openmp", BM_OpenMp<openmp_two_pass>, parallel);
     register_sweep("reduce_then_scan/openmp", BM_OpenMp<openmp_reduce_then_scan>, parallel);
-    if (size.grain_only) continue;  // the reduce on the same data is no scan
-    register_sweep("serial_reduce/serial", BM_SerialReduce, serial);
-    register_sweep("partitioned/process", BM_Partitioned<ProcessPool>, parallel);
-    register_sweep("partitioned/thread", BM_Partitioned<ThreadPool>, parallel);
   }
 }
 
