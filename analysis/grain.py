@@ -179,15 +179,15 @@ def curves(run, prim):
                 if n not in fastest or median < fastest[n][0]:
                     fastest[n] = (median, variant)
         sizes = tuple(sorted(fastest))
-        seconds = tuple(fastest[n][0] for n in sizes)
+        medians = tuple(fastest[n][0] for n in sizes)
         serial = _medians_by_n(select(df, variant=prim.serial_variant,
                                       backend=serial_backend_of(backend)))
         both = [n for n in sizes if n in serial]
         n_eff = efficiency_length(both, [serial[n] for n in both],
                                   [fastest[n][0] for n in both], run.cores) if both else None
-        result.append(Curve(prim.name, backend, run.cores, sizes, seconds,
+        result.append(Curve(prim.name, backend, run.cores, sizes, medians,
                             tuple(fastest[n][1] for n in sizes),
-                            half_performance_length(sizes, seconds), n_eff))
+                            half_performance_length(sizes, medians), n_eff))
     return result
 
 
@@ -209,13 +209,13 @@ class Limits:
         return self.bandwidth.get((kind, int(n), int(p)))
 
 
-def has_limits(run):
-    return paths.experiment_csv(run.path, LIMITS_EXPERIMENT).is_file()
+def _present(run, experiment):
+    return paths.experiment_csv(run.path, experiment).is_file()
 
 
 def limits(run):
     """The run's machine limits, or None when the run did not measure them."""
-    if not has_limits(run):
+    if not _present(run, LIMITS_EXPERIMENT):
         return None
     df = run.data(LIMITS_EXPERIMENT)
     trip = select(df, variant="cache_line_round_trip", backend="process")
@@ -252,10 +252,6 @@ def _not_measured(goal, limit, what):
 
 def _judge(goal, ratio, limit, detail):
     return GoalResult(goal, MET if ratio <= limit else MISSED, ratio, limit, detail)
-
-
-def _present(run, experiment):
-    return paths.experiment_csv(run.path, experiment).is_file()
 
 
 def apply_goal(run, machine):
