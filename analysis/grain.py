@@ -442,6 +442,25 @@ def grain_table(runs):
     return "\n".join(lines) + "\n"
 
 
+def goals_table(runs):
+    """The goals on n_1/2 and the machine's limits, one row per goal and run: the ratio
+    against its limit and whether it is met, or why it could not be judged."""
+    lines = [GENERATED_HEADER.format(script="grain.py", inputs=", ".join(r.name for r in runs))
+             .rstrip("\n"), r"\begin{tabular}{@{}>{\raggedright\arraybackslash}p{0.55\linewidth}rrl@{}}", r"\toprule",
+             r"Goal & ratio & limit & status \\", r"\midrule"]
+    for run in runs:
+        if len(runs) > 1:
+            lines.append(rf"\multicolumn{{4}}{{@{{}}l}}{{\emph{{{run.cores} cores}}}} \\")
+        for r in goals(run):
+            status = r"\textbf{missed}" if r.status == MISSED else escape(r.status)
+            goal = escape(r.goal).replace(r"n\_1/2", r"$n_{1/2}$")
+            lines.append(" & ".join([goal, number(r.ratio), number(r.limit), status])
+                         + r" \\")
+        lines.append(r"\midrule" if run is not runs[-1] else r"\bottomrule")
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:

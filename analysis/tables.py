@@ -428,7 +428,8 @@ TABLES = {"machine": (machine, ()), "pool_cost": (pool_cost, ("pool_overhead",))
           "peers": (peers, peer_goals.EXPERIMENTS), "statements": (statements, ()),
           "reproduce": (reproduce, ()),
           # machine_limits is read when the run has it (the reference run may not).
-          "grain": (grain.grain_table, grain.EXPERIMENTS), "limits": (grain.limits_table, ())}
+          "grain": (grain.grain_table, grain.EXPERIMENTS), "limits": (grain.limits_table, ()),
+          "grain_goals": (grain.goals_table, grain.EXPERIMENTS)}
 
 # Files beyond the runs' own that a table reads (paper/Makefile rebuilds it when they change).
 TABLE_INPUTS = {"reproduce": (paths.BASELINE_SPEEDUPS,)}
