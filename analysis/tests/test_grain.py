@@ -182,6 +182,20 @@ class RunTest(unittest.TestCase):
             goals["reduce: n_1/2 on the process pool at most 1.5 times OpenMP's"].status,
             grain.NOT_MEASURED)
 
+    def test_the_paper_says_when_a_run_did_not_measure_the_limits(self):
+        (old,) = load_runs([self.without_limits])
+        text = grain.limits_table([old])
+        self.assertIn("did not measure the machine's limits", text)
+        self.assertIn(r"\newcommand{\limitstable}{}", text)
+        (full,) = load_runs([self.full])
+        text = grain.limits_table([full])
+        self.assertIn(r"\ref{tab:limits}", text)
+        self.assertIn(r"\begin{tabular}", text)
+        self.assertIn("300", text)  # the cache line's 0.3 us, in ns
+        goals = grain.goals_table([old])
+        self.assertEqual(goals.count("not measured in this run"), 5)
+        self.assertEqual(goals.count(r" \\"), 1 + len(grain.goals(old)))  # header + goals
+
     def test_bounds_decide_a_goal_only_when_they_make_it_certain(self):
         def at_most(n):
             return grain.Grain(grain.AT_MOST, n, 1, 1, n, n, 4 * n)
