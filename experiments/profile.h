@@ -56,12 +56,13 @@ inline std::vector<std::int64_t> powers_of_two(int lo, int hi, int step = 1) {
 struct SizePlan {
   std::int64_t n;
   std::vector<std::int64_t> workers;
-  bool grain_only;  // a size measured only for the grain: p = cores, the grain's variants
+  bool grain_only;  // measured only for the grain: at p = cores (an experiment may also leave
+                    // out there the variants the grain does not read)
 };
 
 // The sizes at which the grain of the bulk primitives (n_1/2 and n_eff, analysis/grain.py) is
 // read: every power of two from 2^10 to 2^22 in the full profile, so that both are found within
-// a factor of 2, every eighth one in the quick profile.
+// a factor of 2; every third power (sizes a factor of 8 apart) in the quick profile.
 inline std::vector<std::int64_t> grain_sizes() {
   return is_quick() ? powers_of_two(10, 22, 3) : powers_of_two(10, 22);
 }
