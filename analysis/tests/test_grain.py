@@ -103,6 +103,9 @@ class RunTest(unittest.TestCase):
         for name, per_element in (("reduce_tree_vs_partitioned", 8), ("dot_flop_mop", 16),
                                   ("scan_two_pass", 16), ("pack", 13)):
             _add_bytes_per_second(cls.full, name, per_element)
+        cls.slow_limit = write_run(raw / "slow_limit", profile="full", seed=5, noise=0.0,
+                                   slowdown={("machine_limits", "read", "openmp"): 10.0})
+        _add_bytes_per_second(cls.slow_limit, "reduce_tree_vs_partitioned", 8)
         cls.without_limits = write_run(raw / "old", profile="full", seed=5, noise=0.0,
                                        experiments=[e for e in EXPERIMENTS
                                                     if e != "machine_limits"])
@@ -161,6 +164,14 @@ class RunTest(unittest.TestCase):
         self.assertIn("GB/s", bandwidth.detail)
         for result in goals.values():
             self.assertTrue("n_1/2" in result.goal or "machine limit" in result.goal)
+
+    def test_a_primitive_beyond_the_limit_says_the_limit_fell_short(self):
+        text = "reduce: at the largest n, at least 90% of the measured read bandwidth " \
+               "(machine limit)"
+        self.assertNotIn("fell short", self.goals(self.full)[text].detail)
+        beyond = self.goals(self.slow_limit)[text]
+        self.assertEqual(beyond.status, grain.MET)
+        self.assertIn("the limit's measurement fell short", beyond.detail)
 
     def test_a_run_without_the_limits_says_not_measured_and_judges_the_rest(self):
         goals = self.goals(self.without_limits)
