@@ -16,7 +16,7 @@ from analysis.runs import InputError, load_runs
 
 FIGURES = ("pool_overhead", "gil_baseline", "map_chunksize", "reduce_tree_vs_partitioned",
            "scan_two_pass", "scan_work", "pack", "dot_flop_mop", "matvec_blas", "shared_array_lock",
-           "mapreduce_wordcount")
+           "mapreduce_wordcount", "grain")
 
 
 def figure_module(name):

@@ -11,6 +11,9 @@ is compared with each goal's reference in the same run:
     within 10 % of the thread pool (every bulk primitive);
     at least 30 times CPython's multiprocessing + Counter throughput (word count).
 
+The goals on the grain (n_1/2) and on the machine's limits are judged by analysis.grain.goals;
+the command prints them after these.
+
 A goal's ratio is the median, over every pair of repetitions, of the process pool's time over the
 reference's; the goal is met when that median is at most the goal's limit. For a reference with
 several candidates (the best peer), the candidate with the smallest median time is used. A goal
@@ -26,7 +29,7 @@ the primitives it had to leave out.
 import sys
 from dataclasses import dataclass
 
-from analysis import paths
+from analysis import grain, paths
 from analysis.runs import InputError, load_runs
 from analysis.stats import CORES, LARGEST, resolve, select, speedup
 
@@ -183,6 +186,7 @@ def main(argv=None):
                              f"({', '.join(EXPERIMENTS)})")
         (run,) = load_runs(argv, present)
         results = evaluate(run, primitives)
+        grain_lines = grain.goal_lines(run)  # the goals on n_1/2 and the machine's limits
     except (InputError, LookupError) as e:
         print(f"peers: {e}", file=sys.stderr)
         return 2
@@ -195,6 +199,8 @@ def main(argv=None):
               f"{r.variant}/process {r.process_seconds * 1e3:9.3f} ms  vs {r.reference:24} "
               f"{r.reference_seconds * 1e3:9.3f} ms  ratio {r.ratio:6.3f} (limit {r.limit:.3f})"
               f"  {'met' if r.met else 'MISSED'}")
+    for line in grain_lines:
+        print(line)
     return 0
 
 

@@ -27,6 +27,7 @@ class Experiment:
 
 
 EXPERIMENTS = {e.name: e for e in (
+    Experiment("machine_limits", "The machine's limits"),
     Experiment("pool_overhead", "Cost of a task"),
     Experiment("gil_baseline", "The GIL and processes"),
     Experiment("map_chunksize", "Map: scheduler overhead and chunk size", ("function",)),

@@ -16,7 +16,7 @@ import math
 import sys
 
 
-from analysis import paths
+from analysis import grain, paths
 from analysis import peers as peer_goals
 from analysis import provenance
 from analysis import seed_statements
@@ -441,7 +441,10 @@ def tally(verdict_files):
 TABLES = {"machine": (machine, ()), "pool_cost": (pool_cost, ("pool_overhead",)),
           "scheduler": (scheduler, ("map_chunksize",)), "runs": (runs_macros, ()),
           "peers": (peers, peer_goals.EXPERIMENTS), "statements": (statements, ()),
-          "reproduce": (reproduce, ())}
+          "reproduce": (reproduce, ()),
+          # machine_limits is read when the run has it (the reference run may not).
+          "grain": (grain.grain_table, grain.EXPERIMENTS), "limits": (grain.limits_table, ()),
+          "grain_goals": (grain.goals_table, grain.EXPERIMENTS)}
 
 # Files beyond the runs' own that a table reads (paper/Makefile rebuilds it when they change).
 TABLE_INPUTS = {"reproduce": (paths.BASELINE_SPEEDUPS,)}

@@ -144,12 +144,14 @@ std::vector<std::int64_t> sizes() {
 
 void register_benchmarks() {
   const std::vector<std::pair<const char*, Op>> ops = {{"dot", Op::kDot}, {"reduce", Op::kReduce}};
-  for (std::int64_t n : sizes()) {
+  for (const SizePlan& size : with_grain_sizes(sizes())) {
+    const std::int64_t n = size.n;
     for (const auto& [name, op] : ops) {
+      if (size.grain_only && op == Op::kReduce) continue;  // reduce's grain: its own experiment
       const std::string variant = name;
       benchmark::RegisterBenchmark((variant + "/serial").c_str(), serial, op)
           ->ArgNames({"n"})->Args({n})->UseRealTime();
-      for (std::int64_t p : worker_counts()) {
+      for (std::int64_t p : size.workers) {
         benchmark::RegisterBenchmark((variant + "/process").c_str(), on_pool<ProcessPool>, op)
             ->ArgNames({"n", "p"})->Args({n, p})->UseRealTime();
         benchmark::RegisterBenchmark((variant + "/thread").c_str(), on_pool<ThreadPool>, op)
@@ -160,7 +162,7 @@ void register_benchmarks() {
     }
     benchmark::RegisterBenchmark("dot/openblas_serial", openblas, 1)
         ->ArgNames({"n"})->Args({n})->UseRealTime();
-    for (std::int64_t p : worker_counts()) {
+    for (std::int64_t p : size.workers) {
       benchmark::RegisterBenchmark("dot/openblas", [](benchmark::State& state) {
         openblas(state, static_cast<int>(state.range(1)));
       })->ArgNames({"n", "p"})->Args({n, p})->UseRealTime();

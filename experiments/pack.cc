@@ -205,11 +205,15 @@ std::vector<std::int64_t> sizes() {
 
 void register_benchmarks() {
   // The size is the outer loop so that each input is built once (inputs_of).
-  for (const std::int64_t n : sizes()) {
-    const Sweep serial = {{"n", {n}}, {"keep_pct", keep_percentages()}};
-    const Sweep parallel = {{"n", {n}}, {"p", worker_counts()}, {"keep_pct", keep_percentages()}};
+  for (const SizePlan& size : with_grain_sizes(sizes())) {
+    const std::int64_t n = size.n;
+    // The grain is read at the goals' half of the elements kept.
+    const std::vector<std::int64_t> keeps =
+        size.grain_only ? std::vector<std::int64_t>{50} : keep_percentages();
+    const Sweep serial = {{"n", {n}}, {"keep_pct", keeps}};
+    const Sweep parallel = {{"n", {n}}, {"p", size.workers}, {"keep_pct", keeps}};
     register_sweep("serial/serial", BM_BranchlessSerial, serial);
-    register_sweep("copy_if/serial", BM_CopyIfSerial, serial);
+    if (!size.grain_only) register_sweep("copy_if/serial", BM_CopyIfSerial, serial);
     register_sweep("scan_pack/process", BM_Pack<ProcessPool>, parallel);
     register_sweep("scan_pack/thread", BM_Pack<ThreadPool>, parallel);
     register_sweep("copy_if/stdpar", BM_CopyIfStdPar, parallel);

@@ -6,6 +6,7 @@
 #ifndef PROCPAR_EXPERIMENTS_PROFILE_H_
 #define PROCPAR_EXPERIMENTS_PROFILE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
@@ -49,6 +50,37 @@ inline std::vector<std::int64_t> powers_of_two(int lo, int hi, int step = 1) {
   std::vector<std::int64_t> sizes;
   for (int e = lo; e <= hi; e += step) sizes.push_back(std::int64_t{1} << e);
   return sizes;
+}
+
+// One size of a bulk experiment and the worker counts measured at it.
+struct SizePlan {
+  std::int64_t n;
+  std::vector<std::int64_t> workers;
+  bool grain_only;  // measured only for the grain: at p = cores (an experiment may also leave
+                    // out there the variants the grain does not read)
+};
+
+// The sizes at which the grain of the bulk primitives (n_1/2 and n_eff, analysis/grain.py) is
+// read: every power of two from 2^10 to 2^22 in the full profile, so that both are found within
+// a factor of 2; every third power (sizes a factor of 8 apart) in the quick profile.
+inline std::vector<std::int64_t> grain_sizes() {
+  return is_quick() ? powers_of_two(10, 22, 3) : powers_of_two(10, 22);
+}
+
+// An experiment's own sizes (`swept`, every worker count) merged with the grain's sizes, in
+// increasing n. The grain is read at p = cores only, so a size of the grain that the experiment
+// does not sweep is measured at p = cores alone: that keeps the full profile within its time.
+inline std::vector<SizePlan> with_grain_sizes(const std::vector<std::int64_t>& swept) {
+  std::vector<SizePlan> plan;
+  for (const std::int64_t n : swept) plan.push_back({n, worker_counts(), false});
+  for (const std::int64_t n : grain_sizes()) {
+    bool measured = false;
+    for (const SizePlan& size : plan) measured = measured || size.n == n;
+    if (!measured) plan.push_back({n, {machine_cores()}, true});
+  }
+  std::sort(plan.begin(), plan.end(),
+            [](const SizePlan& a, const SizePlan& b) { return a.n < b.n; });
+  return plan;
 }
 
 }  // namespace procpar::experiments

@@ -188,11 +188,12 @@ bool tree_size(std::int64_t n) { return n <= (is_quick() ? 1 << 10 : 1 << 16); }
 
 void register_benchmarks() {
   // The size is the outer loop so that each input is built once (inputs_of).
-  for (const std::int64_t n : sizes()) {
+  for (const SizePlan& size : with_grain_sizes(sizes())) {
+    const std::int64_t n = size.n;
     const Sweep serial = {{"n", {n}}};
-    const Sweep parallel = {{"n", {n}}, {"p", worker_counts()}};
+    const Sweep parallel = {{"n", {n}}, {"p", size.workers}};
     register_sweep("serial/serial", BM_Serial, serial);
-    if (tree_size(n)) {
+    if (tree_size(n) && !size.grain_only) {
       register_sweep("tree/process", BM_Tree<ProcessPool>, parallel);
       register_sweep("tree/thread", BM_Tree<ThreadPool>, parallel);
     }

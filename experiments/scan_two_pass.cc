@@ -256,9 +256,10 @@ std::vector<std::int64_t> sizes() {
 
 void register_benchmarks() {
   // The size is the outer loop so that each input is built once (inputs_of).
-  for (const std::int64_t n : sizes()) {
+  for (const SizePlan& size : with_grain_sizes(sizes())) {
+    const std::int64_t n = size.n;
     const Sweep serial = {{"n", {n}}};
-    const Sweep parallel = {{"n", {n}}, {"p", worker_counts()}};
+    const Sweep parallel = {{"n", {n}}, {"p", size.workers}};
     register_sweep("serial/serial", BM_Serial, serial);
     register_sweep("serial_reduce/serial", BM_SerialReduce, serial);
     register_sweep("two_pass/process", BM_PoolScan<ProcessPool, two_pass<ProcessPool>>, parallel);

@@ -11,6 +11,7 @@ real ones do. The schema (variants, backends, columns) is the one analysis/ expe
 
 import argparse
 import csv
+import zlib
 import json
 import math
 from pathlib import Path
@@ -38,6 +39,7 @@ class Model:
         self.cores = cores
         self.quick = profile == "quick"
         self.reps = REPETITIONS[profile]
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.noise = noise
         self.slowdown = slowdown  # {(experiment, variant, backend): factor}
@@ -68,6 +70,18 @@ class Model:
 
     def sizes(self, quick, full):
         return [1 << e for e in (quick if self.quick else full)]
+
+    def machine_limits(self):
+        e = "machine_limits"
+        self.add(e, "cache_line_round_trip", "process", 0.3e-6)
+        for p in worker_counts(self.cores):
+            self.add(e, "fork_join", "openmp", 0.4e-6 * self.par(p) + 0.3e-6, p=p)
+            for n in (1 << 22, 1 << 25):
+                bw = self.bandwidth_par(p)
+                self.add(e, "read", "openmp", n * 0.12e-9 / bw, n=n, p=p,
+                         bytes_per_second=8 / (0.12e-9 / bw))
+                self.add(e, "copy", "openmp", n * 0.25e-9 / bw, n=n, p=p,
+                         bytes_per_second=16 / (0.25e-9 / bw))
 
     def pool_overhead(self):
         e = "pool_overhead"
@@ -311,6 +325,9 @@ def write_run(out_dir, cores=2, profile="quick", seed=1, noise=0.05, slowdown=No
     chosen = list(experiments or EXPERIMENTS)
     record = {"run": name, "profile": profile, "experiments": {}}
     for experiment in chosen:
+        # Each experiment draws its noise from a stream of its own, so that adding an
+        # experiment to the registry does not change the data of the others.
+        model.rng = np.random.default_rng([seed, zlib.crc32(experiment.encode())])
         getattr(model, experiment)()
         rows = model.rows[experiment]
         columns = list(FIXED_COLUMNS)
