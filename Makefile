@@ -32,7 +32,7 @@ results: build
 
 paper:
 	@scripts/setup.sh paper
-	$(MAKE) -C paper $(if $(RUNS),RUNS="$(RUNS)")
+	@$(MAKE) --no-print-directory -C paper $(if $(RUNS),RUNS="$(RUNS)")
 
 # CI's regression gate: the quick profile, then its speedups against results/baseline/.
 bench-gate: build
