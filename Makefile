@@ -1,4 +1,5 @@
-# The project's two commands:
+# What the README's two commands run once make is installed (`./run` and `./run test` install it
+# first, on a fresh machine):
 #   make        set up, build, run every experiment, regenerate the paper from that new run
 #   make test   set up, build, run every test
 # Finer targets: setup, build, results, paper (from results/REFERENCE_RUNS, or RUNS="a [b]"),
@@ -32,7 +33,7 @@ results: build
 
 paper:
 	@scripts/setup.sh paper
-	$(MAKE) -C paper $(if $(RUNS),RUNS="$(RUNS)")
+	@$(MAKE) --no-print-directory -C paper $(if $(RUNS),RUNS="$(RUNS)")
 
 # CI's regression gate: the quick profile, then its speedups against results/baseline/.
 bench-gate: build

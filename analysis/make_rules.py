@@ -98,9 +98,11 @@ def rules(run_dirs, key, runs_stamp):
         out.append(f"{_mk(paths.verdict_json(claim.id))}: {_mk(paths.verdict_tex(claim.id))}")
         out.append("")
     for name, (_, experiments) in TABLES.items():
+        # The runs' macros say whether the runs are the reference runs: REFERENCE_RUNS is read.
+        reference_list = {paths.REFERENCE_RUNS} if name == "runs" else set()
         rule(paths.table_tex(name),
              analysis_imports("analysis.tables") | set(_run_inputs(run_dirs, experiments))
-             | set(TABLE_INPUTS.get(name, ())),
+             | set(TABLE_INPUTS.get(name, ())) | reference_list,
              f"analysis.tables {name} {runs_args} --out $@")
     verdicts = [paths.verdict_json(c.id) for c in CLAIMS]
     for name in VERDICT_TABLES:

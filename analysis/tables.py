@@ -14,7 +14,7 @@ import argparse
 import json
 import math
 import sys
-
+from pathlib import Path
 
 from analysis import grain, paths
 from analysis import peers as peer_goals
@@ -24,7 +24,7 @@ from analysis.claim_support import SYSTEM_NAMES, SYSTEMS
 from analysis.claims import CLAIMS_BY_ID
 from analysis.classify import (CONDITIONAL, CONFIRMED, INCONCLUSIVE, NOT_MEASURED, REFUTED,
                                STATUSES, code, number, seconds)
-from analysis.runs import InputError, load_runs
+from analysis.runs import InputError, load_runs, read_run_list
 from analysis.stats import Spread, select
 from analysis.texout import GENERATED_HEADER, escape, write_atomic
 from analysis.write_verdicts import MARK
@@ -266,13 +266,37 @@ def _size_text(value):
     return rf"${mantissa}\times10^{{{int(exponent)}}}$"
 
 
-def runs_macros(runs):
-    """Macros naming the runs the paper was made from, and a warning for synthetic ones."""
+def _are_reference_runs(runs, reference_runs_file, raw):
+    """Whether every run is one of the committed reference runs: listed in `reference_runs_file`
+    and read from `raw` (a run of the same name elsewhere is not the committed one)."""
+    if not Path(reference_runs_file).is_file():
+        return False
+    listed = set(read_run_list(reference_runs_file))
+    return all(r.name in listed and r.path.resolve().parent == Path(raw).resolve() for r in runs)
+
+
+def runs_macros(runs, reference_runs_file=paths.REFERENCE_RUNS, raw=paths.RAW):
+    """Macros naming the runs the paper was made from and saying what they are (the committed
+    reference runs, or a new run of this machine that nobody committed), and a warning for
+    synthetic ones."""
     names = ", ".join(escape(r.name) for r in runs)
     cores = " and ".join(f"{r.cores}" for r in runs)
     synthetic = any(r.synthetic for r in runs)
+    plural = "s" if len(runs) > 1 else ""
+    if synthetic:
+        origin = f"Synthetic run{plural} (a cost model, not measurements)"
+        measurements = "synthetic data made by a cost model, not measurements"
+    elif _are_reference_runs(runs, reference_runs_file, raw):
+        origin = f"Reference run{plural}"
+        measurements = "the committed measurements of the reference runs"
+    else:
+        origin = f"New run{plural}, made on this machine and not committed"
+        measurements = (f"the measurements of {'new runs' if plural else 'a new run'} made on "
+                        f"this machine, not committed")
     lines = [_header(runs).rstrip("\n"),
              rf"\newcommand{{\referenceruns}}{{{names}}}",
+             rf"\newcommand{{\runsorigin}}{{{origin}}}",
+             rf"\newcommand{{\runsmeasurements}}{{{measurements}}}",
              rf"\newcommand{{\referencecores}}{{{cores}}}",
              rf"\newcommand{{\runcount}}{{{len(runs)}}}",
              rf"\newif\ifsyntheticdata\syntheticdata{'true' if synthetic else 'false'}"]

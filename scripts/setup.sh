@@ -38,6 +38,9 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# debconf's "delaying package configuration, since apt-utils is not installed", which every
+# minimal Debian prints and which changes nothing; apt's own errors still show.
+export DEBCONF_NOWARNINGS=yes
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup: done" >&2

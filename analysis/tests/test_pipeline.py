@@ -9,6 +9,7 @@ from pathlib import Path
 
 from analysis import draw_figure as figure, make_rules as rules, tables, write_verdicts as verdicts
 from analysis.claims import CLAIMS
+from analysis.runs import load_runs
 from analysis.tests.synthetic import write_run
 
 
@@ -112,6 +113,36 @@ class PipelineTest(unittest.TestCase):
         runs_file.write_text("a\nb\nc\n")
         self.assertEqual(rules.main(["--raw", str(self.dir / "raw"), "--runs-file",
                                      str(runs_file), "--out", str(self.dir / "r.mk")]), 2)
+
+    def test_runs_macros_say_whether_the_runs_are_the_reference_runs(self):
+        raw = self.dir / "raw"
+        (small,) = load_runs([str(self.small)], ())
+        small.machine["synthetic"] = False  # as a measured run
+        listing, other_listing = self.dir / "listing-small", self.dir / "listing-big"
+        listing.write_text("# the reference run\nsmall\n")
+        other_listing.write_text("big\n")
+        text = tables.runs_macros([small], listing, raw)
+        self.assertIn(r"\newcommand{\runsorigin}{Reference run}", text)
+        self.assertIn(r"{the committed measurements of the reference runs}", text)
+        for listed, raw_dir in ((other_listing, raw), (self.dir / "absent", raw),
+                                (listing, self.dir / "elsewhere")):
+            with self.subTest(listing=listed.name, raw=raw_dir.name):
+                text = tables.runs_macros([small], listed, raw_dir)
+                self.assertIn(r"{New run, made on this machine and not committed}", text)
+                self.assertIn("a new run made on this machine, not committed", text)
+        (big,) = load_runs([str(self.big)], ())
+        self.assertIn(r"{Synthetic run (a cost model, not measurements)}",
+                      tables.runs_macros([big], other_listing, raw))
+
+    def test_runs_macros_are_rebuilt_when_the_reference_list_changes(self):
+        out = self.dir / "reference" / "rules.mk"
+        self.assertEqual(rules.main(["--raw", str(self.dir / "raw"), "--run", "small",
+                                     "--out", str(out)]), 0)
+        text = out.read_text()
+        runs_rule = text[text.index("tables/runs.tex:"):].split("\n\n")[0]
+        self.assertIn("$(ROOT)/results/REFERENCE_RUNS", runs_rule)
+        peers_rule = text[text.index("tables/peers.tex:"):].split("\n\n")[0]
+        self.assertNotIn("REFERENCE_RUNS", peers_rule)
 
 
 if __name__ == "__main__":
