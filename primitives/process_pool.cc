@@ -138,6 +138,16 @@ pid_t this_process() {
   return current_pid.load(std::memory_order_relaxed);
 }
 
+// A forked copy of a pool has the handles of the pool's threads but not the threads, and
+// std::thread's destructor aborts on a joinable handle: the copy's handles are kept here,
+// reachable and never destroyed (joining or detaching a thread of another process is undefined).
+void forget_thread(std::thread thread) {
+  static std::mutex mutex;
+  static auto* const forgotten = new std::vector<std::thread>;
+  std::lock_guard lock(mutex);
+  forgotten->push_back(std::move(thread));
+}
+
 }  // namespace
 
 class Core final : public async_detail::Driver {
@@ -295,6 +305,7 @@ Core::Core(std::size_t workers) : layout_(workers), workers_(workers) {
 }
 
 Core::~Core() {
+  if (!owned_here() && service_.joinable()) forget_thread(std::move(service_));
   if (event_fd_ >= 0) ::close(event_fd_);
   munmap(base_, layout_.total);
 }

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -437,6 +438,38 @@ TEST(ProcessPool, IsRefusedInAForkedChildInsteadOfDeadlocking) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
   EXPECT_EQ(pool.apply(identity, 5), 5);  // the child touched nothing of the parent's pool
+}
+
+// The pool belongs to the parent: a forked child that destroys its copy (delete, or leaving
+// the pool's scope and exiting normally) must neither abort nor touch the parent's workers.
+TEST(ProcessPool, DestroyingTheParentsPoolInAForkedChildDoesNothing) {
+  Watchdog watchdog(60);
+  auto* pool = new ProcessPool(2);
+  EXPECT_EQ(pool->apply(identity, 1), 1);
+  const pid_t deleting = fork();
+  ASSERT_GE(deleting, 0);
+  if (deleting == 0) {
+    delete pool;
+    _exit(0);
+  }
+  const pid_t leaving_scope = fork();
+  ASSERT_GE(leaving_scope, 0);
+  if (leaving_scope == 0) {
+    {
+      std::unique_ptr<ProcessPool> scoped(pool);
+    }
+    std::exit(0);  // a normal exit: static destructors and sanitizer checks run too
+  }
+  for (const pid_t child : {deleting, leaving_scope}) {
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "the child " << (child == deleting ? "deleting" : "leaving the scope of")
+        << " the pool ended with wait status " << status;
+  }
+  EXPECT_EQ(pool->map(identity, std::vector<int>{1, 2, 3}), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(distinct_worker_pids(*pool, 2).size(), 2u);  // the children killed no worker
+  delete pool;
 }
 
 TEST(ProcessPool, ZeroWorkersIsRefused) { EXPECT_THROW(ProcessPool(0), std::invalid_argument); }
