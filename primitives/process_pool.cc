@@ -120,6 +120,22 @@ struct Layout {
 
 std::string mebibytes(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
+// A failure travels as a record in the worker's result ring like any result, so it must fit
+// the channel's limit too (a record larger than the ring would wait for room forever). A type
+// name or message longer than its share is cut, and says what it was.
+constexpr std::size_t kMaxFailureTypeBytes = ProcessPool::kMaxResultBytes / 4;
+constexpr std::size_t kMaxFailureMessageBytes = ProcessPool::kMaxResultBytes / 2;
+
+std::string cut_to_fit(std::string text, std::size_t limit, const char* what) {
+  if (text.size() <= limit) return text;
+  const std::string note = "... [cut: the " + std::string(what) + " took " +
+                           std::to_string(text.size()) + " bytes, more than the " +
+                           mebibytes(limit) + " a failure may carry through the channel]";
+  text.resize(limit - note.size());
+  text += note;
+  return text;
+}
+
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
@@ -770,10 +786,12 @@ void Core::worker_main(std::size_t index, std::uint32_t token) {
         status = kResultTooLarge;
       }
     } catch (...) {
-      const async_detail::Failure error = async_detail::Failure::from_current_exception();
+      async_detail::Failure error = async_detail::Failure::from_current_exception();
       failure.clear();
-      encode(failure, error.type_name);
-      encode(failure, error.message);
+      encode(failure, cut_to_fit(std::move(error.type_name), kMaxFailureTypeBytes,
+                                 "exception's type name"));
+      encode(failure, cut_to_fit(std::move(error.message), kMaxFailureMessageBytes,
+                                 "exception's message"));
       status = kTaskFailed;
     }
     push_result(index, position, status, status == kOk ? results : failure);

@@ -29,7 +29,9 @@
 //   Limits: one chunk's arguments at most kMaxArgumentBytes (apply_async refuses more at once
 //   with MessageTooLarge; a map chunk over it fails with MessageTooLarge), one chunk's results
 //   at most kMaxResultBytes (more fails that chunk with MessageTooLarge). Bulk data belongs in a
-//   RawArray: pass its span, a handle of a few bytes.
+//   RawArray: pass its span, a handle of a few bytes. A task's failure always arrives: an
+//   exception's type name over 4 MiB or message over 8 MiB is cut, and the cut text says so and
+//   gives the original size.
 //
 // Failures. A task's exception reaches the caller as TaskError (type name and message). A
 // worker that dies (a signal, abort(), _exit) fails exactly the chunk it held with WorkerDied,

@@ -75,6 +75,21 @@ int bump_global(int) { return ++global_counter; }
 std::vector<char> bytes_of_size(std::size_t n) { return std::vector<char>(n, 'x'); }
 std::size_t size_of(const std::string& s) { return s.size(); }
 
+int throw_message_of_size(int bytes) { throw std::runtime_error(std::string(bytes, 'e')); }
+
+// A type whose demangled name doubles with each level: Nest<19> is about 20 MiB long.
+template <class A, class B>
+struct Pair {};
+template <int N>
+struct Nest {
+  using type = Pair<typename Nest<N - 1>::type, typename Nest<N - 1>::type>;
+};
+template <>
+struct Nest<0> {
+  using type = int;
+};
+int throw_huge_type(int) { throw Nest<19>::type{}; }
+
 int lock_and_die(SharedSpan<int> counter) {
   auto guard = counter.lock();
   guard[0] += 1;
@@ -392,6 +407,47 @@ TEST(ProcessPool, MessagesOverTheLimitFailOnlyTheirTask) {
   EXPECT_THROW(pool.map(size_of, big_items, 2), MessageTooLarge);
   EXPECT_EQ(pool.map(size_of, big_items, 1),
             std::vector<std::size_t>(2, ProcessPool::kMaxArgumentBytes / 2 + 16));
+}
+
+// A failure must reach its caller whatever the task threw: one that does not fit the channel
+// is cut (saying so) rather than waiting forever for room, and the only worker goes on.
+TEST(ProcessPool, AFailureTooLargeForTheChannelIsCutNotHung) {
+  Watchdog watchdog(120);
+  ProcessPool pool(1);
+  const int huge = 33 << 20;
+  auto result = pool.apply_async(throw_message_of_size, huge);
+  ASSERT_TRUE(result.wait_for(20s)) << "a task's huge exception message hung its result";
+  try {
+    result.get();
+    ADD_FAILURE() << "the throwing task returned";
+  } catch (const TaskError& error) {
+    EXPECT_EQ(error.type_name(), "std::runtime_error");
+    const std::string& message = error.message();
+    EXPECT_LE(message.size(), ProcessPool::kMaxResultBytes);
+    EXPECT_EQ(message.substr(0, 1000), std::string(1000, 'e'));
+    const std::string tail = message.substr(message.size() - 300);
+    EXPECT_NE(tail.find("cut"), std::string::npos) << tail;
+    EXPECT_NE(tail.find(std::to_string(huge) + " bytes"), std::string::npos) << tail;
+  }
+  EXPECT_EQ(pool.apply(identity, 5), 5);
+
+  auto odd_type = pool.apply_async(throw_huge_type, 0);
+  ASSERT_TRUE(odd_type.wait_for(20s)) << "a task's exception with a huge type name hung";
+  try {
+    odd_type.get();
+    ADD_FAILURE() << "the throwing task returned";
+  } catch (const TaskError& error) {
+    EXPECT_LE(error.type_name().size(), ProcessPool::kMaxResultBytes);
+    EXPECT_EQ(error.type_name().rfind("procpar::", 0), 0u) << error.type_name().substr(0, 200);
+    EXPECT_NE(error.type_name().find("cut"), std::string::npos);
+  }
+  // A message just under the cut arrives whole.
+  try {
+    pool.apply(throw_message_of_size, 1 << 20);
+    ADD_FAILURE() << "the throwing task returned";
+  } catch (const TaskError& error) {
+    EXPECT_EQ(error.message(), std::string(1 << 20, 'e'));
+  }
 }
 
 TEST(ProcessPool, MoreWorkersThanCores) {
