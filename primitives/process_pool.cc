@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -54,6 +55,13 @@ constexpr std::size_t kRecordAlign = 16;
 // A ring that is empty and written past this offset starts again at 0, so that small messages
 // keep reusing the same (already touched) pages.
 constexpr std::uint64_t kRewindAfter = 64 << 10;
+// An idle worker wakes this often to drop its mappings of arrays freed meanwhile (otherwise
+// their memory stays allocated until the worker's next task). A timed sleep rather than a
+// wake-up from the freeing process: an array is freed by whichever process owns it, which
+// knows nothing of the pools whose workers mapped it, and the cost stays off the task path
+// (a sleeping worker makes 10 futex calls a second; Python's Pool polls its workers at the
+// same 0.1 s).
+constexpr std::chrono::milliseconds kIdleReleaseInterval{100};
 constexpr unsigned kOwnerBits = 16;
 constexpr std::uint64_t kOwnerMask = (std::uint64_t{1} << kOwnerBits) - 1;
 
@@ -835,8 +843,14 @@ void Core::idle_wait(std::size_t index, std::uint32_t token) {
   WorkerControl& c = control(index);
   const std::uint32_t seen = h.task_signal.load(std::memory_order_seq_cst);
   c.sleeping.store(1, std::memory_order_seq_cst);
-  if (!work_or_stop()) wait_detail::futex_wait(h.task_signal, seen);
+  if (!work_or_stop()) {
+    wait_detail::futex_wait(h.task_signal, seen,
+                            wait_detail::Clock::now() + kIdleReleaseInterval);
+  }
   c.sleeping.store(0, std::memory_order_relaxed);
+  // Woken without work (the timeout): let go of arrays freed meanwhile. A worker woken for a
+  // task skips this; it releases after the task, as always.
+  if (!work_or_stop()) release_freed_arrays();
 }
 
 void Core::push_result(std::size_t index, std::uint64_t position, std::uint32_t status,
