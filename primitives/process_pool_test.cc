@@ -90,6 +90,14 @@ struct Nest<0> {
 };
 int throw_huge_type(int) { throw Nest<19>::type{}; }
 
+// Closes every descriptor above stderr, as some daemonising code does, then gives the others
+// time to take tasks too. Returns the worker's pid.
+int close_descriptors(int) {
+  for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return static_cast<int>(getpid());
+}
+
 int lock_and_die(SharedSpan<int> counter) {
   auto guard = counter.lock();
   guard[0] += 1;
@@ -448,6 +456,31 @@ TEST(ProcessPool, AFailureTooLargeForTheChannelIsCutNotHung) {
   } catch (const TaskError& error) {
     EXPECT_EQ(error.message(), std::string(1 << 20, 'e'));
   }
+}
+
+// A task may do odd things to its own process: results must still arrive in the background
+// (ready() turns true while nobody waits) after every worker closed all its descriptors.
+TEST(ProcessPool, DeliversInTheBackgroundAfterTasksClosedTheirWorkersDescriptors) {
+  Watchdog watchdog(60);
+  ProcessPool pool(2);
+  std::set<int> closed;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (closed.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    for (const int pid : pool.map(close_descriptors, std::vector<int>(8, 0), 1)) {
+      closed.insert(pid);
+    }
+  }
+  ASSERT_EQ(closed.size(), 2u) << "both workers should have closed their descriptors";
+  for (int i = 0; i < 20; ++i) {
+    auto result = pool.apply_async(sleep_ms, 1);
+    const auto bound = std::chrono::steady_clock::now() + 2s;
+    while (!result.ready() && std::chrono::steady_clock::now() < bound) {
+      std::this_thread::sleep_for(1ms);  // not waiting on the result: the pool must deliver it
+    }
+    ASSERT_TRUE(result.ready()) << "result " << i << " was not delivered in the background";
+    EXPECT_EQ(result.value(), 1);
+  }
+  EXPECT_EQ(distinct_worker_pids(pool, 2), closed);  // the same workers, still serving
 }
 
 TEST(ProcessPool, MoreWorkersThanCores) {
