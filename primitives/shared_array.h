@@ -59,7 +59,8 @@
 namespace procpar {
 
 // Drops this process's mappings (and inherited descriptors) of arrays that their owners have
-// freed. One atomic load when no array was freed since the last call.
+// freed. One atomic load when no array was freed since the last call. An inherited descriptor
+// that this process closed, and whose number now names another file, is left alone.
 void release_freed_arrays();
 
 namespace shared_array_detail {

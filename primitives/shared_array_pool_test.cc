@@ -2,6 +2,7 @@
 // pool's workers were forked, a worker killed while it holds a SharedArray's lock, and workers
 // letting go of freed arrays.
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -190,6 +191,36 @@ TEST_F(SharedArrayOnProcessPool, WorkersLetGoOfFreedArraysAndNothingLeaks) {
   }
   EXPECT_EQ(open_descriptors(), descriptors_before);
   EXPECT_EQ(array_mappings(), 0);
+}
+
+// The descriptors a task opened for itself (in a worker, kept between tasks).
+std::vector<int> task_files;
+
+// Closes every descriptor above stderr (the inherited descriptors of arrays among them) and
+// opens files of its own, which get the freed numbers.
+int reopen_descriptors(int count) {
+  for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+  for (int i = 0; i < count; ++i) task_files.push_back(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  return static_cast<int>(task_files.size());
+}
+
+int task_files_still_open(int) {
+  release_freed_arrays();
+  int open_files = 0;
+  for (const int fd : task_files) open_files += fcntl(fd, F_GETFD) != -1 ? 1 : 0;
+  return open_files;
+}
+
+// A worker lets go of an inherited array by closing its descriptor; if a task closed that
+// descriptor and the number now names a file of the task's, that file must stay open.
+TEST_F(SharedArrayOnProcessPool, LettingGoOfAnArrayNeverClosesADescriptorATaskReused) {
+  std::vector<std::unique_ptr<RawArray<std::int64_t>>> inherited;
+  for (int i = 0; i < 8; ++i) inherited.push_back(std::make_unique<RawArray<std::int64_t>>(64));
+  ProcessPool pool(1);
+  for (const auto& array : inherited) pool.starmap(&fill_part, parts_of(*array, 1), 1);
+  ASSERT_EQ(pool.apply(&reopen_descriptors, 64), 64);
+  inherited.clear();
+  EXPECT_EQ(pool.apply(&task_files_still_open, 0), 64);
 }
 
 // Touches every element and returns the worker's pid (after a pause, so that every worker of
