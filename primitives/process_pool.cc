@@ -395,13 +395,15 @@ void Core::collector_main() {
     // Read before looking at service_exit_: join() sets it, then bumps the signal, so a wake-up
     // for exit is never missed.
     const std::uint32_t seen = h.collector_signal.load(std::memory_order_seq_cst);
+    bool terminated;
     {
       std::lock_guard lock(mutex_);
       if (service_exit_) return;
       drain_all();
+      terminated = terminated_;  // killed workers' undrained rings are no results to wait for
     }
     h.collector_armed.store(1, std::memory_order_seq_cst);
-    if (!results_waiting()) wait_detail::futex_wait(h.collector_signal, seen);
+    if (terminated || !results_waiting()) wait_detail::futex_wait(h.collector_signal, seen);
     h.collector_armed.store(0, std::memory_order_seq_cst);
   }
 }
@@ -878,14 +880,15 @@ void Core::idle_wait(std::size_t index, std::uint32_t token) {
   WorkerControl& c = control(index);
   const std::uint32_t seen = h.task_signal.load(std::memory_order_seq_cst);
   c.sleeping.store(1, std::memory_order_seq_cst);
-  if (!work_or_stop()) {
+  while (!work_or_stop()) {
     wait_detail::futex_wait(h.task_signal, seen,
                             wait_detail::Clock::now() + kIdleReleaseInterval);
+    if (h.task_signal.load(std::memory_order_seq_cst) != seen) break;  // woken: go and look
+    // The timeout: let go of arrays freed meanwhile, and sleep on. A worker woken for a task
+    // skips this; it releases after the task, as always.
+    release_freed_arrays();
   }
   c.sleeping.store(0, std::memory_order_relaxed);
-  // Woken without work (the timeout): let go of arrays freed meanwhile. A worker woken for a
-  // task skips this; it releases after the task, as always.
-  if (!work_or_stop()) release_freed_arrays();
 }
 
 void Core::push_result(std::size_t index, std::uint64_t position, std::uint32_t status,
