@@ -14,6 +14,10 @@
 // pay the scheduler's per-task cost (microseconds on a ProcessPool) once per chunk; the seed
 // found about log2(n) a good chunk (experiments/map_chunksize.cc measures it).
 //
+// `out` may be `in` itself (each element is read before it is written); any other overlap of
+// `out` with `in` is a std::invalid_argument (a chunk would overwrite elements another chunk
+// has yet to read).
+//
 // Results are the same whatever the number of workers and the chunk size. On a ProcessPool
 // `in` and `out` must live in RawArrays (shared_array.h): tasks carry views and index ranges.
 #ifndef PROCPAR_PRIMITIVES_MAP_H_
@@ -76,6 +80,11 @@ void map(P& pool, RawSpan<T> in, RawSpan<U> out, std::size_t chunksize = 0) {
   if (in.size() != out.size()) {
     throw std::invalid_argument("map: input has " + std::to_string(in.size()) +
                                 " elements but output has " + std::to_string(out.size()));
+  }
+  if constexpr (std::is_same_v<T, U>) {
+    if (overlap(in, out) && in.data() != out.data()) {
+      throw std::invalid_argument("map: the output overlaps the input without being the input");
+    }
   }
   const std::size_t workers = checked_workers(pool, "map");
   const std::size_t n = in.size();

@@ -96,5 +96,30 @@ TYPED_TEST(MapTest, RefusesMismatchedLengths) {
   }
 }
 
+struct Increment {
+  std::uint64_t operator()(std::uint64_t x) const { return x + 1; }
+};
+
+// In place (out is in) each element is read before it is written; a shifted output would
+// overwrite elements another chunk has yet to read.
+TYPED_TEST(MapTest, WorksInPlaceAndRefusesAnOutputOverlappingTheInputOtherwise) {
+  RawArray<std::uint64_t> memory(1000);
+  for (std::size_t i = 0; i < memory.size(); ++i) memory[i] = i;
+  const RawSpan<std::uint64_t> m = memory.span();
+  map<Increment>(this->pool_, m, m, 7);
+  for (std::size_t i = 0; i < memory.size(); ++i) ASSERT_EQ(memory[i], i + 1) << "i=" << i;
+  for (const auto& [in, out] : {std::pair{m.subspan(0, 999), m.subspan(1, 999)},
+                                std::pair{m.subspan(1, 999), m.subspan(0, 999)},
+                                std::pair{m.subspan(0, 500), m.subspan(499, 500)}}) {
+    try {
+      map<Increment>(this->pool_, in, out, 7);
+      ADD_FAILURE() << "no error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_STREQ(e.what(), "map: the output overlaps the input without being the input");
+    }
+  }
+  for (std::size_t i = 0; i < memory.size(); ++i) ASSERT_EQ(memory[i], i + 1) << "written";
+}
+
 }  // namespace
 }  // namespace procpar

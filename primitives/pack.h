@@ -10,7 +10,9 @@
 // predictable the flags are.
 //
 // `flags` has one entry per element of `in`, any type that converts to bool; `out` needs room
-// for the kept elements (a clear error otherwise) and must not overlap `in`. Returns how many
+// for the kept elements (a clear error otherwise) and must not overlap `in` or `flags`
+// (std::invalid_argument: a piece's output may lie where another piece is still read, so not
+// even in place is right). Returns how many
 // were kept; out[kept..] is left as it was. Same result whatever the number of workers (no
 // arithmetic on the elements). On a ProcessPool the three spans must live in RawArrays.
 #ifndef PROCPAR_PRIMITIVES_PACK_H_
@@ -21,6 +23,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "primitives/pool.h"
@@ -65,6 +68,12 @@ std::size_t pack(P& pool, RawSpan<T> in, RawSpan<Flag> flags, RawSpan<T> out) {
   if (flags.size() != in.size()) {
     throw std::invalid_argument("pack: input has " + std::to_string(in.size()) +
                                 " elements but " + std::to_string(flags.size()) + " flags");
+  }
+  bool output_overlaps = overlap(out, in);
+  if constexpr (std::is_same_v<Flag, T>) output_overlaps = output_overlaps || overlap(out, flags);
+  if (output_overlaps) {
+    throw std::invalid_argument(
+        "pack: the output overlaps the input or the flags (pack into another array)");
   }
   const std::size_t workers = checked_workers(pool, "pack");
   const std::size_t n = in.size();

@@ -123,5 +123,33 @@ TYPED_TEST(PackTest, RefusesAnOutputTooSmall) {
   EXPECT_EQ(out[8], 42u);  // refused before writing anything
 }
 
+// Pieces are written to offsets that another worker's piece of the input may still be read
+// from, so no overlap of the output with the input or the flags gives a right answer.
+TYPED_TEST(PackTest, RefusesAnOutputOverlappingTheInputOrTheFlags) {
+  RawArray<std::uint64_t> memory(20);
+  for (std::size_t i = 0; i < 20; ++i) memory[i] = 100 + i;
+  RawArray<std::uint64_t> keep_all(10);
+  for (std::size_t i = 0; i < 10; ++i) keep_all[i] = 1;
+  const RawSpan<std::uint64_t> m = memory.span();
+  const auto refused = [&](RawSpan<std::uint64_t> in, RawSpan<std::uint64_t> flags,
+                           RawSpan<std::uint64_t> out) {
+    try {
+      pack(this->pool_, in, flags, out);
+      ADD_FAILURE() << "no error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_STREQ(e.what(), "pack: the output overlaps the input or the flags (pack into "
+                             "another array)");
+    }
+  };
+  refused(m.subspan(0, 10), keep_all.span(), m.subspan(1, 10));
+  refused(m.subspan(1, 10), keep_all.span(), m.subspan(0, 10));
+  refused(m.subspan(0, 10), keep_all.span(), m.subspan(0, 10));
+  refused(m.subspan(10, 10), m.subspan(0, 10), m.subspan(5, 10));
+  for (std::size_t i = 0; i < 20; ++i) EXPECT_EQ(memory[i], 100 + i) << "written before refusing";
+  // Adjacent views do not overlap.
+  EXPECT_EQ(pack(this->pool_, m.subspan(0, 10), keep_all.span(), m.subspan(10, 10)), 10u);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(memory[10 + i], 100 + i);
+}
+
 }  // namespace
 }  // namespace procpar

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -41,9 +42,11 @@ namespace {
 //
 // Sleeping: idle workers spin (at most one at a time, so idle workers leave the cores to the
 // busy ones) and then sleep on the futex task_signal; the parent wakes as many as it published
-// tasks for. The parent's thread sleeps in poll() on an eventfd (and the workers' pidfds); a
-// worker writes the eventfd after a result only when the parent's thread is asleep and no
-// caller is polling.
+// tasks for. The parent's collector thread sleeps on the futex collector_signal; a worker
+// bumps it after a result only when the collector is asleep and no caller is polling. Workers
+// hold no descriptor of the pool's: a task may close every descriptor of its process, and the
+// pool must still work. The parent's service thread sleeps in poll() on the workers' pidfds
+// (and an eventfd only the parent writes).
 
 constexpr std::size_t kSlots = 1024;
 constexpr std::size_t kArenaBytes = ProcessPool::kMaxArgumentBytes * 2;
@@ -54,6 +57,13 @@ constexpr std::size_t kRecordAlign = 16;
 // A ring that is empty and written past this offset starts again at 0, so that small messages
 // keep reusing the same (already touched) pages.
 constexpr std::uint64_t kRewindAfter = 64 << 10;
+// An idle worker wakes this often to drop its mappings of arrays freed meanwhile (otherwise
+// their memory stays allocated until the worker's next task). A timed sleep rather than a
+// wake-up from the freeing process: an array is freed by whichever process owns it, which
+// knows nothing of the pools whose workers mapped it, and the cost stays off the task path
+// (a sleeping worker makes 10 futex calls a second; Python's Pool polls its workers at the
+// same 0.1 s).
+constexpr std::chrono::milliseconds kIdleReleaseInterval{100};
 constexpr unsigned kOwnerBits = 16;
 constexpr std::uint64_t kOwnerMask = (std::uint64_t{1} << kOwnerBits) - 1;
 
@@ -72,7 +82,8 @@ struct alignas(64) Header {
   std::atomic<std::uint32_t> stop;                   // join(): idle workers exit
   alignas(64) std::atomic<std::uint64_t> claim_hint;  // every position below is claimed
   std::atomic<std::uint32_t> spinner;                 // token of the idle worker spinning, or 0
-  alignas(64) std::atomic<std::uint32_t> collector_armed;  // the parent's thread sleeps
+  alignas(64) std::atomic<std::uint32_t> collector_armed;  // the collector thread sleeps
+  std::atomic<std::uint32_t> collector_signal;  // futex: bumped to wake the collector
   std::atomic<std::uint32_t> pollers;  // parent threads draining results while they wait
   alignas(64) std::atomic<std::uint32_t> progress;  // futex: bumped when a result arrives
   std::atomic<std::uint32_t> sleepers;              // parent threads asleep on `progress`
@@ -120,6 +131,22 @@ struct Layout {
 
 std::string mebibytes(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
+// A failure travels as a record in the worker's result ring like any result, so it must fit
+// the channel's limit too (a record larger than the ring would wait for room forever). A type
+// name or message longer than its share is cut, and says what it was.
+constexpr std::size_t kMaxFailureTypeBytes = ProcessPool::kMaxResultBytes / 4;
+constexpr std::size_t kMaxFailureMessageBytes = ProcessPool::kMaxResultBytes / 2;
+
+std::string cut_to_fit(std::string text, std::size_t limit, const char* what) {
+  if (text.size() <= limit) return text;
+  const std::string note = "... [cut: the " + std::string(what) + " took " +
+                           std::to_string(text.size()) + " bytes, more than the " +
+                           mebibytes(limit) + " a failure may carry through the channel]";
+  text.resize(limit - note.size());
+  text += note;
+  return text;
+}
+
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
@@ -136,6 +163,16 @@ pid_t this_process() {
   }();
   (void)registered;
   return current_pid.load(std::memory_order_relaxed);
+}
+
+// A forked copy of a pool has the handles of the pool's threads but not the threads, and
+// std::thread's destructor aborts on a joinable handle: the copy's handles are kept here,
+// reachable and never destroyed (joining or detaching a thread of another process is undefined).
+void forget_thread(std::thread thread) {
+  static std::mutex mutex;
+  static auto* const forgotten = new std::vector<std::thread>;
+  std::lock_guard lock(mutex);
+  forgotten->push_back(std::move(thread));
 }
 
 }  // namespace
@@ -203,6 +240,7 @@ class Core final : public async_detail::Driver {
 
   // Parent side; all with mutex_ held.
   void service_main();
+  void collector_main();
   void spawn(std::size_t index);
   void reap_exited();
   void handle_exit(std::size_t index, int wait_status);
@@ -216,6 +254,7 @@ class Core final : public async_detail::Driver {
   void fail_everything(const async_detail::Failure& failure);
   bool results_waiting() const;
   void wake_service();
+  void wake_collector_to_exit();
   void announce_progress();
 
   // Worker side: runs in the forked child, touches only the mapping and its own stack/heap.
@@ -224,6 +263,7 @@ class Core final : public async_detail::Driver {
   void idle_wait(std::size_t index, std::uint32_t token);
   void push_result(std::size_t index, std::uint64_t position, std::uint32_t status,
                    const ByteWriter& payload);
+  void wake_collector();
 
   Layout layout_;
   std::byte* base_ = nullptr;
@@ -242,7 +282,8 @@ class Core final : public async_detail::Driver {
   bool terminated_ = false;  // terminate(): workers were killed
   bool service_exit_ = false;
   bool joined_ = false;
-  std::thread service_;
+  std::thread service_;    // forks and watches the workers
+  std::thread collector_;  // delivers results when no caller is waiting
 
   std::deque<std::shared_ptr<Job>> pending_;  // jobs with chunks not yet published
   std::size_t pending_next_chunk_ = 0;        // of pending_.front()
@@ -283,6 +324,7 @@ Core::Core(std::size_t workers) : layout_(workers), workers_(workers) {
   // The pool's own thread forks every worker: PR_SET_PDEATHSIG fires when the thread that
   // forked a child exits, so the forking thread must live exactly as long as the pool.
   service_ = std::thread([this] { service_main(); });
+  collector_ = std::thread([this] { collector_main(); });
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [this] { return started_; });
   if (start_error_) {
@@ -295,6 +337,10 @@ Core::Core(std::size_t workers) : layout_(workers), workers_(workers) {
 }
 
 Core::~Core() {
+  if (!owned_here()) {
+    if (service_.joinable()) forget_thread(std::move(service_));
+    if (collector_.joinable()) forget_thread(std::move(collector_));
+  }
   if (event_fd_ >= 0) ::close(event_fd_);
   munmap(base_, layout_.total);
 }
@@ -327,13 +373,8 @@ void Core::service_main() {
         fd_worker.push_back(i);
       }
     }
-    Header& h = header();
-    h.collector_armed.store(1, std::memory_order_seq_cst);
-    if (!results_waiting()) {
-      const int ready = ::poll(fds.data(), fds.size(), -1);
-      if (ready < 0 && errno != EINTR) std::abort();  // cannot watch the workers: never hang
-    }
-    h.collector_armed.store(0, std::memory_order_seq_cst);
+    const int ready = ::poll(fds.data(), fds.size(), -1);
+    if (ready < 0 && errno != EINTR) std::abort();  // cannot watch the workers: never hang
     std::uint64_t count;
     while (read(event_fd_, &count, sizeof count) > 0) {
     }
@@ -343,6 +384,34 @@ void Core::service_main() {
       fds[k].revents = 0;
     }
   }
+}
+
+// Collects results that arrive while no caller waits. Workers wake it through a futex in the
+// shared mapping rather than a descriptor, which a task could close (or reuse for a file of
+// its own); a thread of its own because poll() cannot wait on a futex and the pidfds at once.
+void Core::collector_main() {
+  Header& h = header();
+  for (;;) {
+    // Read before looking at service_exit_: join() sets it, then bumps the signal, so a wake-up
+    // for exit is never missed.
+    const std::uint32_t seen = h.collector_signal.load(std::memory_order_seq_cst);
+    bool terminated;
+    {
+      std::lock_guard lock(mutex_);
+      if (service_exit_) return;
+      drain_all();
+      terminated = terminated_;  // killed workers' undrained rings are no results to wait for
+    }
+    h.collector_armed.store(1, std::memory_order_seq_cst);
+    if (terminated || !results_waiting()) wait_detail::futex_wait(h.collector_signal, seen);
+    h.collector_armed.store(0, std::memory_order_seq_cst);
+  }
+}
+
+void Core::wake_collector_to_exit() {
+  Header& h = header();
+  h.collector_signal.fetch_add(1, std::memory_order_seq_cst);
+  wait_detail::futex_wake(h.collector_signal);
 }
 
 bool Core::results_waiting() const {
@@ -377,6 +446,7 @@ void Core::spawn(std::size_t index) {
     for (const Worker& sibling : workers_) {
       if (sibling.pidfd >= 0) ::close(sibling.pidfd);
     }
+    ::close(event_fd_);  // the worker wakes the parent through the mapping alone
     worker_main(index, token);
   }
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
@@ -727,6 +797,8 @@ void Core::join() {
   lock.unlock();
   wake_service();
   if (service_.joinable()) service_.join();
+  wake_collector_to_exit();
+  if (collector_.joinable()) collector_.join();
   lock.lock();
   ::close(event_fd_);
   event_fd_ = -1;
@@ -759,10 +831,12 @@ void Core::worker_main(std::size_t index, std::uint32_t token) {
         status = kResultTooLarge;
       }
     } catch (...) {
-      const async_detail::Failure error = async_detail::Failure::from_current_exception();
+      async_detail::Failure error = async_detail::Failure::from_current_exception();
       failure.clear();
-      encode(failure, error.type_name);
-      encode(failure, error.message);
+      encode(failure, cut_to_fit(std::move(error.type_name), kMaxFailureTypeBytes,
+                                 "exception's type name"));
+      encode(failure, cut_to_fit(std::move(error.message), kMaxFailureMessageBytes,
+                                 "exception's message"));
       status = kTaskFailed;
     }
     push_result(index, position, status, status == kOk ? results : failure);
@@ -806,7 +880,14 @@ void Core::idle_wait(std::size_t index, std::uint32_t token) {
   WorkerControl& c = control(index);
   const std::uint32_t seen = h.task_signal.load(std::memory_order_seq_cst);
   c.sleeping.store(1, std::memory_order_seq_cst);
-  if (!work_or_stop()) wait_detail::futex_wait(h.task_signal, seen);
+  while (!work_or_stop()) {
+    wait_detail::futex_wait(h.task_signal, seen,
+                            wait_detail::Clock::now() + kIdleReleaseInterval);
+    if (h.task_signal.load(std::memory_order_seq_cst) != seen) break;  // woken: go and look
+    // The timeout: let go of arrays freed meanwhile, and sleep on. A worker woken for a task
+    // skips this; it releases after the task, as always.
+    release_freed_arrays();
+  }
   c.sleeping.store(0, std::memory_order_relaxed);
 }
 
@@ -828,17 +909,11 @@ void Core::push_result(std::size_t index, std::uint64_t position, std::uint32_t 
   const std::uint64_t end = start + record;
   const auto has_space = [&] { return end - c.tail.load(std::memory_order_seq_cst) <= kRingBytes; };
   if (!has_space()) {
-    const auto wake_parent = [&] {
-      if (h.collector_armed.load(std::memory_order_seq_cst) != 0) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] ssize_t written = write(event_fd_, &one, sizeof one);
-      }
-    };
-    wake_parent();
+    wake_collector();
     while (!wait_detail::spin_until(has_space, wait_detail::kSpinBudget)) {
       const std::uint32_t seen = c.space_signal.load(std::memory_order_seq_cst);
       c.waiting_for_space.store(1, std::memory_order_seq_cst);
-      wake_parent();
+      wake_collector();
       if (!has_space()) wait_detail::futex_wait(c.space_signal, seen);
       c.waiting_for_space.store(0, std::memory_order_seq_cst);
     }
@@ -857,10 +932,16 @@ void Core::push_result(std::size_t index, std::uint64_t position, std::uint32_t 
   if (h.sleepers.load(std::memory_order_seq_cst) != 0) {
     h.progress.fetch_add(1, std::memory_order_seq_cst);
     wait_detail::futex_wake(h.progress);
-  } else if (h.pollers.load(std::memory_order_seq_cst) == 0 &&
-             h.collector_armed.load(std::memory_order_seq_cst) != 0) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] ssize_t written = write(event_fd_, &one, sizeof one);
+  } else if (h.pollers.load(std::memory_order_seq_cst) == 0) {
+    wake_collector();
+  }
+}
+
+void Core::wake_collector() {
+  Header& h = header();
+  if (h.collector_armed.load(std::memory_order_seq_cst) != 0) {
+    h.collector_signal.fetch_add(1, std::memory_order_seq_cst);
+    wait_detail::futex_wake(h.collector_signal);
   }
 }
 

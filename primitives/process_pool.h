@@ -29,7 +29,9 @@
 //   Limits: one chunk's arguments at most kMaxArgumentBytes (apply_async refuses more at once
 //   with MessageTooLarge; a map chunk over it fails with MessageTooLarge), one chunk's results
 //   at most kMaxResultBytes (more fails that chunk with MessageTooLarge). Bulk data belongs in a
-//   RawArray: pass its span, a handle of a few bytes.
+//   RawArray: pass its span, a handle of a few bytes. A task's failure always arrives: an
+//   exception's type name over 4 MiB or message over 8 MiB is cut, and the cut text says so and
+//   gives the original size.
 //
 // Failures. A task's exception reaches the caller as TaskError (type name and message). A
 // worker that dies (a signal, abort(), _exit) fails exactly the chunk it held with WorkerDied,
@@ -38,9 +40,11 @@
 // with the parent (PR_SET_PDEATHSIG), so a killed parent leaves no orphans; after the pool is
 // gone there are no zombies and no descriptors left open.
 //
-// Threads. Any thread may submit and wait. The pool's own thread forks the workers, watches
-// them (pidfd) and delivers results when no caller is waiting; a caller that waits delivers
-// results itself while it spins, which keeps a round trip to one hand-off each way.
+// Threads. Any thread may submit and wait. The pool's service thread forks the workers and
+// watches them (pidfd); its collector thread, woken by workers through a futex in the shared
+// mapping, delivers results when no caller is waiting; a caller that waits delivers results
+// itself while it spins, which keeps a round trip to one hand-off each way. Workers hold no
+// descriptor of the pool's, so a task that closes its process's descriptors breaks nothing.
 //
 // Cost (2-core VM): see experiments/pool_overhead.cc for the measured round trip and throughput.
 #ifndef PROCPAR_PRIMITIVES_PROCESS_POOL_H_

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -73,6 +74,29 @@ int bump_global(int) { return ++global_counter; }
 
 std::vector<char> bytes_of_size(std::size_t n) { return std::vector<char>(n, 'x'); }
 std::size_t size_of(const std::string& s) { return s.size(); }
+
+int throw_message_of_size(int bytes) { throw std::runtime_error(std::string(bytes, 'e')); }
+
+// A type whose demangled name doubles with each level: Nest<19> is about 20 MiB long.
+template <class A, class B>
+struct Pair {};
+template <int N>
+struct Nest {
+  using type = Pair<typename Nest<N - 1>::type, typename Nest<N - 1>::type>;
+};
+template <>
+struct Nest<0> {
+  using type = int;
+};
+int throw_huge_type(int) { throw Nest<19>::type{}; }
+
+// Closes every descriptor above stderr, as some daemonising code does, then gives the others
+// time to take tasks too. Returns the worker's pid.
+int close_descriptors(int) {
+  for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return static_cast<int>(getpid());
+}
 
 int lock_and_die(SharedSpan<int> counter) {
   auto guard = counter.lock();
@@ -393,6 +417,72 @@ TEST(ProcessPool, MessagesOverTheLimitFailOnlyTheirTask) {
             std::vector<std::size_t>(2, ProcessPool::kMaxArgumentBytes / 2 + 16));
 }
 
+// A failure must reach its caller whatever the task threw: one that does not fit the channel
+// is cut (saying so) rather than waiting forever for room, and the only worker goes on.
+TEST(ProcessPool, AFailureTooLargeForTheChannelIsCutNotHung) {
+  Watchdog watchdog(120);
+  ProcessPool pool(1);
+  const int huge = 33 << 20;
+  auto result = pool.apply_async(throw_message_of_size, huge);
+  ASSERT_TRUE(result.wait_for(20s)) << "a task's huge exception message hung its result";
+  try {
+    result.get();
+    ADD_FAILURE() << "the throwing task returned";
+  } catch (const TaskError& error) {
+    EXPECT_EQ(error.type_name(), "std::runtime_error");
+    const std::string& message = error.message();
+    EXPECT_LE(message.size(), ProcessPool::kMaxResultBytes);
+    EXPECT_EQ(message.substr(0, 1000), std::string(1000, 'e'));
+    const std::string tail = message.substr(message.size() - 300);
+    EXPECT_NE(tail.find("cut"), std::string::npos) << tail;
+    EXPECT_NE(tail.find(std::to_string(huge) + " bytes"), std::string::npos) << tail;
+  }
+  EXPECT_EQ(pool.apply(identity, 5), 5);
+
+  auto odd_type = pool.apply_async(throw_huge_type, 0);
+  ASSERT_TRUE(odd_type.wait_for(20s)) << "a task's exception with a huge type name hung";
+  try {
+    odd_type.get();
+    ADD_FAILURE() << "the throwing task returned";
+  } catch (const TaskError& error) {
+    EXPECT_LE(error.type_name().size(), ProcessPool::kMaxResultBytes);
+    EXPECT_EQ(error.type_name().rfind("procpar::", 0), 0u) << error.type_name().substr(0, 200);
+    EXPECT_NE(error.type_name().find("cut"), std::string::npos);
+  }
+  // A message just under the cut arrives whole.
+  try {
+    pool.apply(throw_message_of_size, 1 << 20);
+    ADD_FAILURE() << "the throwing task returned";
+  } catch (const TaskError& error) {
+    EXPECT_EQ(error.message(), std::string(1 << 20, 'e'));
+  }
+}
+
+// A task may do odd things to its own process: results must still arrive in the background
+// (ready() turns true while nobody waits) after every worker closed all its descriptors.
+TEST(ProcessPool, DeliversInTheBackgroundAfterTasksClosedTheirWorkersDescriptors) {
+  Watchdog watchdog(60);
+  ProcessPool pool(2);
+  std::set<int> closed;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (closed.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    for (const int pid : pool.map(close_descriptors, std::vector<int>(8, 0), 1)) {
+      closed.insert(pid);
+    }
+  }
+  ASSERT_EQ(closed.size(), 2u) << "both workers should have closed their descriptors";
+  for (int i = 0; i < 20; ++i) {
+    auto result = pool.apply_async(sleep_ms, 1);
+    const auto bound = std::chrono::steady_clock::now() + 2s;
+    while (!result.ready() && std::chrono::steady_clock::now() < bound) {
+      std::this_thread::sleep_for(1ms);  // not waiting on the result: the pool must deliver it
+    }
+    ASSERT_TRUE(result.ready()) << "result " << i << " was not delivered in the background";
+    EXPECT_EQ(result.value(), 1);
+  }
+  EXPECT_EQ(distinct_worker_pids(pool, 2), closed);  // the same workers, still serving
+}
+
 TEST(ProcessPool, MoreWorkersThanCores) {
   Watchdog watchdog(60);
   ProcessPool pool(8);
@@ -437,6 +527,40 @@ TEST(ProcessPool, IsRefusedInAForkedChildInsteadOfDeadlocking) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
   EXPECT_EQ(pool.apply(identity, 5), 5);  // the child touched nothing of the parent's pool
+}
+
+// The pool belongs to the parent: a forked child that destroys its copy (delete, or leaving
+// the pool's scope) must neither abort nor touch the parent's workers.
+TEST(ProcessPool, DestroyingTheParentsPoolInAForkedChildDoesNothing) {
+  Watchdog watchdog(60);
+  auto* pool = new ProcessPool(2);
+  EXPECT_EQ(pool->apply(identity, 1), 1);
+  const pid_t deleting = fork();
+  ASSERT_GE(deleting, 0);
+  if (deleting == 0) {
+    delete pool;
+    _exit(0);
+  }
+  const pid_t leaving_scope = fork();
+  ASSERT_GE(leaving_scope, 0);
+  if (leaving_scope == 0) {
+    {
+      std::unique_ptr<ProcessPool> scoped(pool);
+    }
+    // _exit: under LeakSanitizer a normal exit() of a forked child reports the heap data of
+    // the parent's threads (they do not exist in the child), the pool's or anyone's.
+    _exit(0);
+  }
+  for (const pid_t child : {deleting, leaving_scope}) {
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "the child " << (child == deleting ? "deleting" : "leaving the scope of")
+        << " the pool ended with wait status " << status;
+  }
+  EXPECT_EQ(pool->map(identity, std::vector<int>{1, 2, 3}), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(distinct_worker_pids(*pool, 2).size(), 2u);  // the children killed no worker
+  delete pool;
 }
 
 TEST(ProcessPool, ZeroWorkersIsRefused) { EXPECT_THROW(ProcessPool(0), std::invalid_argument); }

@@ -14,7 +14,9 @@
 // S is a serial scan type: InclusiveScan<Op> or ExclusiveScan<Op> (or one of your own with the
 // same interface), which decides between inclusive (out[i] = in[0] op ... op in[i]) and
 // exclusive (out[0] = identity, out[i] = in[0] op ... op in[i-1]) results. Both functions
-// return the total in[0] op ... op in[n-1] (identity when empty). `out` may be `in` itself.
+// return the total in[0] op ... op in[n-1] (identity when empty). In the two-pass scans `out`
+// may be `in` itself; any other overlap is a std::invalid_argument (one piece's task would
+// write what another's still reads).
 //
 // The operator runs up to twice as often as in a serial scan: two-pass applies it n times in
 // the first pass and about n (p-1)/p times in the second; reduce-then-scan n times in each
@@ -150,6 +152,16 @@ void check_lengths(RawSpan<T> in, RawSpan<T> out, const char* caller) {
   }
 }
 
+// In place is right for the two-pass scans (each piece reads an element before writing it);
+// a shifted overlap is not.
+template <class T>
+void check_in_place_or_apart(RawSpan<T> in, RawSpan<T> out, const char* caller) {
+  if (overlap(in, out) && in.data() != out.data()) {
+    throw std::invalid_argument(std::string(caller) +
+                                ": the output overlaps the input without being the input");
+  }
+}
+
 template <class S, class T>
 T scan_piece(RawSpan<T> in, RawSpan<T> out, T init) {
   return S{}(in.data(), in.size(), out.data(), init);
@@ -181,6 +193,7 @@ template <class S, Pool P, class T>
 T scan_two_pass(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
   using Op = typename S::op_type;
   scan_detail::check_lengths(in, out, "scan_two_pass");
+  scan_detail::check_in_place_or_apart(in, out, "scan_two_pass");
   const std::size_t workers = checked_workers(pool, "scan_two_pass");
   const std::size_t n = in.size();
   if (n == 0) return identity;
@@ -207,6 +220,7 @@ template <class S, Pool P, class T>
 T scan_reduce_then_scan(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
   using Op = typename S::op_type;
   scan_detail::check_lengths(in, out, "scan_reduce_then_scan");
+  scan_detail::check_in_place_or_apart(in, out, "scan_reduce_then_scan");
   const std::size_t workers = checked_workers(pool, "scan_reduce_then_scan");
   const std::size_t n = in.size();
   if (n == 0) return identity;

@@ -210,6 +210,30 @@ TYPED_TEST(ScanTest, SinglePassRefusesOverlappingArrays) {
   EXPECT_EQ(data[3], 3.0);
 }
 
+// The two-pass scans work in place (WorkInPlace), but an output shifted against the input
+// would be written by one piece's task while another still reads it.
+TYPED_TEST(ScanTest, TwoPassScansRefuseAnOutputOverlappingTheInputOtherwise) {
+  RawArray<double> memory(100);
+  for (std::size_t i = 0; i < memory.size(); ++i) memory[i] = 1.0;
+  const RawSpan<double> m = memory.span();
+  for (const Algorithm algorithm : kInPlaceAlgorithms) {
+    const std::string name =
+        algorithm == Algorithm::kTwoPass ? "scan_two_pass" : "scan_reduce_then_scan";
+    for (const auto& [in, out] : {std::pair{m.subspan(0, 99), m.subspan(1, 99)},
+                                  std::pair{m.subspan(1, 99), m.subspan(0, 99)},
+                                  std::pair{m.subspan(0, 50), m.subspan(49, 50)}}) {
+      try {
+        parallel_scan<InclusiveScan<std::plus<>>>(algorithm, this->pool_, in, out, 0.0);
+        ADD_FAILURE() << name << ": no error";
+      } catch (const std::invalid_argument& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  name + ": the output overlaps the input without being the input");
+      }
+    }
+  }
+  for (std::size_t i = 0; i < memory.size(); ++i) ASSERT_EQ(memory[i], 1.0) << "written";
+}
+
 // Floating point: the single-pass scan's blocks do not depend on the number of workers, so its
 // results have the same bits on every pool and every number of workers.
 TYPED_TEST(ScanTest, SinglePassGivesTheSameBitsForAnyNumberOfWorkers) {

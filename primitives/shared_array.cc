@@ -123,6 +123,16 @@ int populate(void* base, std::size_t bytes) {
   return errno;
 }
 
+// Closes a descriptor inherited through fork unless it names another file by now: code in
+// this process (a pool task, say) may have closed it and reused its number for a file of its
+// own, which must stay open.
+void close_inherited(int fd, const Key& key) {
+  struct stat status;
+  if (fstat(fd, &status) == 0 && status.st_dev == key.device && status.st_ino == key.inode) {
+    close(fd);
+  }
+}
+
 // Drops mappings of segments other processes own and have freed. Registry mutex held.
 void sweep(Registry& registry) {
   if (free_epoch != nullptr) {
@@ -135,7 +145,7 @@ void sweep(Registry& registry) {
     if (mapping.owner_pid != this_process &&
         header_at(mapping.base)->freed.load(std::memory_order_acquire) != 0) {
       munmap(mapping.base, mapping.bytes);
-      if (mapping.fd >= 0) close(mapping.fd);
+      if (mapping.fd >= 0) close_inherited(mapping.fd, it->first);
       unmap_generation.fetch_add(1, std::memory_order_relaxed);
       it = registry.mappings.erase(it);
     } else {
@@ -274,7 +284,7 @@ void Segment::release() noexcept {
     auto it = r.mappings.find(key);
     if (it != r.mappings.end() && it->second.base == base && it->second.fd == ref_.fd) {
       munmap(base, mapped_bytes_);
-      close(ref_.fd);
+      close_inherited(ref_.fd, key);
       unmap_generation.fetch_add(1, std::memory_order_relaxed);
       r.mappings.erase(it);
     }

@@ -37,8 +37,8 @@
 // array whose descriptor number was reused by another file is reported, never read.
 // Freeing an array bumps an epoch counter shared by the whole process tree; other processes
 // then drop their mappings of freed arrays the next time they resolve a view or call
-// release_freed_arrays() (pool workers call it between tasks), so a long-lived worker does not
-// keep dead arrays' memory alive.
+// release_freed_arrays() (ProcessPool workers call it between tasks, and every 0.1 s while
+// idle), so a long-lived worker, busy or idle, does not keep dead arrays' memory alive.
 //
 // Processes must be created with fork() (a pthread_atfork handler keeps the process id used by
 // the fast path); an array may be created by any of them, and its views work in all of them.
@@ -59,7 +59,8 @@
 namespace procpar {
 
 // Drops this process's mappings (and inherited descriptors) of arrays that their owners have
-// freed. One atomic load when no array was freed since the last call.
+// freed. One atomic load when no array was freed since the last call. An inherited descriptor
+// that this process closed, and whose number now names another file, is left alone.
 void release_freed_arrays();
 
 namespace shared_array_detail {

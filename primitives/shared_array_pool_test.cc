@@ -2,9 +2,11 @@
 // pool's workers were forked, a worker killed while it holds a SharedArray's lock, and workers
 // letting go of freed arrays.
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <memory>
@@ -55,6 +57,28 @@ int array_mappings() {
   int count = 0;
   for (std::string line; std::getline(maps, line);) {
     if (line.find("memfd:procpar_array") != std::string::npos) ++count;
+  }
+  return count;
+}
+
+// Mappings of array segments, and descriptors of them, in process `pid`.
+int array_mappings_and_descriptors_of(pid_t pid) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::ifstream maps(proc + "/maps");
+  int count = 0;
+  for (std::string line; std::getline(maps, line);) {
+    if (line.find("memfd:procpar_array") != std::string::npos) ++count;
+  }
+  if (DIR* dir = opendir((proc + "/fd").c_str())) {
+    while (dirent* entry = readdir(dir)) {
+      char target[256] = {};
+      const std::string link = proc + "/fd/" + entry->d_name;
+      if (readlink(link.c_str(), target, sizeof target - 1) > 0 &&
+          std::string(target).find("memfd:procpar_array") != std::string::npos) {
+        ++count;
+      }
+    }
+    closedir(dir);
   }
   return count;
 }
@@ -167,6 +191,86 @@ TEST_F(SharedArrayOnProcessPool, WorkersLetGoOfFreedArraysAndNothingLeaks) {
   }
   EXPECT_EQ(open_descriptors(), descriptors_before);
   EXPECT_EQ(array_mappings(), 0);
+}
+
+// The descriptors a task opened for itself (in a worker, kept between tasks).
+std::vector<int> task_files;
+
+// Closes every descriptor above stderr (the inherited descriptors of arrays among them) and
+// opens files of its own, which get the freed numbers.
+int reopen_descriptors(int count) {
+  for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+  for (int i = 0; i < count; ++i) task_files.push_back(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  return static_cast<int>(task_files.size());
+}
+
+int task_files_still_open(int) {
+  release_freed_arrays();
+  int open_files = 0;
+  for (const int fd : task_files) open_files += fcntl(fd, F_GETFD) != -1 ? 1 : 0;
+  return open_files;
+}
+
+// A worker lets go of an inherited array by closing its descriptor; if a task closed that
+// descriptor and the number now names a file of the task's, that file must stay open.
+TEST_F(SharedArrayOnProcessPool, LettingGoOfAnArrayNeverClosesADescriptorATaskReused) {
+  std::vector<std::unique_ptr<RawArray<std::int64_t>>> inherited;
+  for (int i = 0; i < 8; ++i) inherited.push_back(std::make_unique<RawArray<std::int64_t>>(64));
+  ProcessPool pool(1);
+  for (const auto& array : inherited) pool.starmap(&fill_part, parts_of(*array, 1), 1);
+  ASSERT_EQ(pool.apply(&reopen_descriptors, 64), 64);
+  inherited.clear();
+  EXPECT_EQ(pool.apply(&task_files_still_open, 0), 64);
+}
+
+// Touches every element and returns the worker's pid (after a pause, so that every worker of
+// the pool gets some of the tasks).
+std::int64_t touch_all(RawSpan<std::int64_t> array, int pause_ms) {
+  std::int64_t* const x = array.data();
+  for (std::size_t i = 0; i < array.size(); i += 512) x[i] += 1;
+  usleep(static_cast<useconds_t>(pause_ms) * 1000);
+  return getpid();
+}
+
+// Idle workers must not keep freed arrays' memory alive until they next run a task: the
+// pool's workers are checked from outside (/proc/<pid>/maps and fd) while no task runs.
+TEST_F(SharedArrayOnProcessPool, IdleWorkersLetGoOfFreedArraysWithoutAnotherTask) {
+  auto before_pool = std::make_unique<RawArray<std::int64_t>>(std::size_t{4} << 20);  // 32 MiB
+  ProcessPool pool(2);
+  auto after_pool = std::make_unique<RawArray<std::int64_t>>(std::size_t{4} << 20);
+  std::vector<std::unique_ptr<RawArray<std::int64_t>>> small;
+  for (int i = 0; i < 100; ++i) small.push_back(std::make_unique<RawArray<std::int64_t>>(64));
+  std::set<std::int64_t> workers;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (workers.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::vector<std::tuple<RawSpan<std::int64_t>, int>> items;
+    for (int i = 0; i < 4; ++i) {
+      items.emplace_back(before_pool->span(), 20);
+      items.emplace_back(after_pool->span(), 20);
+    }
+    for (const auto& array : small) items.emplace_back(array->span(), 0);
+    for (const auto& array : small) items.emplace_back(array->span(), 0);
+    for (const std::int64_t pid : pool.starmap(&touch_all, items, 1)) workers.insert(pid);
+  }
+  ASSERT_EQ(workers.size(), 2u) << "both workers should have touched the arrays";
+  for (const std::int64_t pid : workers) {
+    EXPECT_GE(array_mappings_and_descriptors_of(static_cast<pid_t>(pid)), 2)
+        << "worker " << pid << " holds no array: the test would prove nothing";
+  }
+  before_pool.reset();
+  after_pool.reset();
+  small.clear();
+  // No task runs from here on: the workers are idle.
+  const auto bound = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (const std::int64_t pid : workers) {
+    int held = array_mappings_and_descriptors_of(static_cast<pid_t>(pid));
+    while (held != 0 && std::chrono::steady_clock::now() < bound) {
+      usleep(10000);
+      held = array_mappings_and_descriptors_of(static_cast<pid_t>(pid));
+    }
+    EXPECT_EQ(held, 0) << "idle worker " << pid
+                       << " still maps (or holds descriptors of) freed arrays after 5 s";
+  }
 }
 
 }  // namespace
