@@ -357,7 +357,7 @@ struct Unit {};  // the stored value of a void result
 
 // The shared state behind an AsyncResult. A pool completes it exactly once.
 template <class T>
-class State : public std::enable_shared_from_this<State<T>> {
+class State {
  public:
   using Stored = std::conditional_t<std::is_void_v<T>, Unit, T>;
 
@@ -390,11 +390,13 @@ class State : public std::enable_shared_from_this<State<T>> {
     if (!ready()) throw NotReady();
     return !error_.has_value();
   }
-  // Before the state can complete (before its task is submitted): `callbacks` run through
-  // `runner` once it completes.
-  void set_callbacks(std::shared_ptr<CallbackRunner> runner, Callbacks<T> callbacks) {
+  // Before `state` can complete (before its task is submitted): `callbacks` run through
+  // `runner` once it completes. (The state keeps a weak reference to itself only then, so that
+  // a state without callbacks costs nothing more to make.)
+  static void set_callbacks(const std::shared_ptr<State>& state,
+                            std::shared_ptr<CallbackRunner> runner, Callbacks<T> callbacks) {
     runner->start();
-    hooks_ = std::make_unique<Hooks>(Hooks{std::move(runner), std::move(callbacks)});
+    state->hooks_ = std::make_unique<Hooks>(Hooks{state, std::move(runner), std::move(callbacks)});
   }
   // For a pool's blocking call, the only reader: waits, then moves the value out.
   T take_result() {
@@ -405,6 +407,7 @@ class State : public std::enable_shared_from_this<State<T>> {
 
  private:
   struct Hooks {
+    std::weak_ptr<State> self;
     std::shared_ptr<CallbackRunner> runner;
     Callbacks<T> callbacks;
   };
@@ -412,7 +415,9 @@ class State : public std::enable_shared_from_this<State<T>> {
   void finish() {
     done_.store(true, std::memory_order_release);
     signal_.notify();
-    if (hooks_) hooks_->runner->post([self = this->shared_from_this()] { self->run_callbacks(); });
+    if (hooks_ == nullptr) return;
+    // A pool completes a state through a shared_ptr it holds, so the state is alive here.
+    hooks_->runner->post([self = hooks_->self.lock()] { self->run_callbacks(); });
   }
 
   void run_callbacks() const {
@@ -458,7 +463,7 @@ struct CallbacksHook {
     static_assert(std::is_same_v<T, R>,
                   "procpar: Callbacks<T> must name the submission's result type: T as in the "
                   "AsyncResult<T> it returns (std::vector<R> for map_async and starmap_async)");
-    state->set_callbacks(std::move(runner), std::move(callbacks));
+    State<R>::set_callbacks(state, std::move(runner), std::move(callbacks));
   }
 };
 
