@@ -60,7 +60,8 @@ constexpr std::uint64_t kOwnerMask = (std::uint64_t{1} << kOwnerBits) - 1;
 
 enum Status : std::uint32_t { kOk = 1, kTaskFailed = 2, kResultTooLarge = 3, kRewind = 4 };
 // A worker's first record when the pool has an initializer (kInitFailed: type and message; the
-// worker exits after it). Not a task's result: its position means nothing.
+// worker exits after it); kInitFailed also when a worker cannot arm its task_time_limit timer.
+// Neither is a task's result: its position means nothing.
 enum InitStatus : std::uint32_t { kInitDone = 5, kInitFailed = 6 };
 // An initializer's message is cut to this before it crosses the ring (which holds at most
 // kMaxResultBytes per record).
