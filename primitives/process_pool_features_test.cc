@@ -87,7 +87,7 @@ TEST(ProcessPoolInitializer, AWorkerDyingInItFailsTheConstructorWithoutForkingAg
 TEST(ProcessPoolInitializer, AFailingReplacementFailsWaitingWorkInsteadOfForkLooping) {
   Watchdog watchdog(60);
   RawArray<std::int32_t> starts(1);
-  // Two workers start; each exits after one task; the first replacement's initializer throws.
+  // Two workers start; each exits after one task; every replacement's initializer throws.
   ProcessPool pool(PoolOptions{.workers = 2,
                                .initializer = Initializer(fail_after, starts.span(), 2),
                                .maxtasksperchild = 1});
@@ -109,7 +109,12 @@ TEST(ProcessPoolInitializer, AFailingReplacementFailsWaitingWorkInsteadOfForkLoo
   EXPECT_EQ(refused, 18);
   EXPECT_THROW(pool.apply(square_int, 2), InitializerError);  // the pool is broken for good
   std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(starts_of(starts), 3);  // no fork loop: one replacement tried, none after
+  // No fork loop: each of the two workers is replaced at most once (both may have exited before
+  // the first replacement's failure arrived), and none after the failure is known.
+  EXPECT_GE(starts_of(starts), 3);
+  EXPECT_LE(starts_of(starts), 4);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_LE(starts_of(starts), 4);
 }
 
 TEST(ProcessPoolInitializer, HugeMessagesAreCut) {
