@@ -256,6 +256,13 @@ class Signal {
     if (waiters_.load(std::memory_order_seq_cst) != 0) wait_detail::futex_wake(version_);
   }
 
+  // spin_until does not charge a spin's budget for the time the spinner was descheduled (or
+  // slowed, as under ThreadSanitizer), so a spin with a deadline must look at the clock itself:
+  // otherwise wait_for and get(timeout) could overrun their deadline by a whole task.
+  static bool past(const std::optional<wait_detail::Clock::time_point>& deadline) {
+    return deadline && wait_detail::Clock::now() >= *deadline;
+  }
+
   // Waits until `done()` or the deadline; returns done().
   template <class Done>
   bool wait(Done&& done, std::optional<wait_detail::Clock::time_point> deadline) {
@@ -279,7 +286,7 @@ class Signal {
           wait_detail::spin_until(
               [&] {
                 progressed = driver_->poll(false);
-                return progressed || done();
+                return progressed || done() || past(deadline);
               },
               budget);
         } while (progressed && !done() &&
@@ -301,7 +308,7 @@ class Signal {
         }
       }
     }
-    wait_detail::spin_until(done, budget);
+    wait_detail::spin_until([&] { return done() || past(deadline); }, budget);
     for (;;) {
       const std::uint32_t seen = version_.load(std::memory_order_seq_cst);
       if (done()) return true;
