@@ -3,7 +3,9 @@
 #include <cxxabi.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -67,8 +69,79 @@ void Failure::raise() const {
       throw MessageTooLarge(message);
     case Kind::kTerminated:
       throw PoolTerminated();
+    case Kind::kTimedOut:
+      throw TaskTimeout(message);
+    case Kind::kInitializer:
+      throw InitializerError(type_name, message);
   }
   throw std::logic_error("procpar: unknown failure kind");
+}
+
+CallbackRunner::~CallbackRunner() {
+  // The thread holds a reference to the runner, so the last reference is dropped either by the
+  // thread itself as it ends, or after stop() joined it; in a forked copy the thread does not
+  // exist. In none of these cases may the destructor join.
+  if (thread_.joinable()) thread_.detach();
+}
+
+void CallbackRunner::start() {
+  if (mode_ == Mode::kInline) return;
+  std::lock_guard lock(mutex_);
+  if (started_ || stopping_) return;
+  started_ = true;
+  owner_ = getpid();
+  thread_ = std::thread([self = shared_from_this()] { self->run_queue(); });
+}
+
+void CallbackRunner::post(std::function<void()> work) {
+  {
+    std::lock_guard lock(mutex_);
+    if (started_ && !stopping_) {
+      queue_.push_back(std::move(work));
+      queued_.notify_one();
+      return;
+    }
+  }
+  // SerialPool, or (never by the pools' construction) a result completing after stop().
+  run_guarded(work);
+}
+
+void CallbackRunner::stop() {
+  std::unique_lock lock(mutex_);
+  if (stopping_) return;
+  stopping_ = true;
+  if (!started_ || owner_ != getpid()) return;
+  queued_.notify_one();
+  lock.unlock();
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    thread_.detach();  // stop() from a callback: the thread drains the queue and ends alone
+  } else {
+    thread_.join();
+  }
+}
+
+void CallbackRunner::run_queue() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    queued_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+    if (queue_.empty()) return;
+    std::function<void()> work = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    run_guarded(work);
+    work = nullptr;  // drops the result's state outside the lock
+    lock.lock();
+  }
+}
+
+void CallbackRunner::run_guarded(const std::function<void()>& work) {
+  try {
+    work();
+  } catch (...) {
+    const TaskError error = task_error_from_current_exception();
+    std::fprintf(stderr, "procpar: a result callback raised %s: %s (ignored; the pool goes on)\n",
+                 error.type_name().c_str(), error.message().c_str());
+  }
 }
 
 }  // namespace async_detail

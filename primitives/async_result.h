@@ -6,8 +6,20 @@
 //   wait()         block until it has
 //   wait_for(d)    block at most `d`; returns ready()
 //   get()          block, then return the value or rethrow the task's error
+//   get(timeout)   the same, but throws TimeoutError if not finished within `timeout`
 //   value()        never blocks: the value, the task's error, or NotReady if not yet finished
+//   successful()   did the task finish without an error? NotReady if not yet finished
 // A result that is not yet computed can never be read as an uninitialised value.
+//
+// `Callbacks<T>` (callback, error_callback) may be given to apply_async, map_async and
+// starmap_async as their first argument, as Python's Pool takes callback= and error_callback=.
+// They run in the caller's process, after the result is ready: on ProcessPool and ThreadPool in
+// the pool's callback thread (one per pool, started by the first submission with callbacks; one
+// callback at a time, in the order results complete); on SerialPool in the submitting thread,
+// before the submission returns. A callback that throws is reported on stderr and ignored (the
+// pool goes on). A callback may use the pool (submit, wait for results) without deadlock: the
+// callback thread holds no lock of the pool. The pool's join() returns once every callback of
+// its results has run (unless join() is itself called from a callback).
 //
 // `ImapResult<R>` is what `imap` and `imap_unordered` return: a range whose iterator yields each
 // result as soon as it (and, for imap, every earlier one) has arrived; dereferencing the
@@ -19,7 +31,10 @@
 //   MessageTooLarge the task's result does not fit the pool's channel
 //   PoolTerminated  the pool was terminated (or destroyed) before the task finished
 //   PoolClosed      a submission after close()
-//   NotReady        value() on an unfinished result
+//   NotReady        value() or successful() on an unfinished result (Python's ValueError)
+//   TimeoutError    get(timeout) on a result not ready in time (multiprocessing.TimeoutError)
+//   TaskTimeout     the task ran past the pool's task_time_limit; its worker was killed
+//   InitializerError the pool's initializer threw (or its worker died running it)
 //
 // Waiting costs a short spin (tens of microseconds) and then a futex sleep: see wait.h.
 #ifndef PROCPAR_PRIMITIVES_ASYNC_RESULT_H_
@@ -31,12 +46,17 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
 #include <iterator>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -100,6 +120,60 @@ class NotReady : public std::runtime_error {
                            "get() to block until it has)") {}
 };
 
+// Python's multiprocessing.TimeoutError: get(timeout) found the result unfinished. The task goes
+// on; the result can be waited for again.
+class TimeoutError : public std::runtime_error {
+ public:
+  TimeoutError()
+      : std::runtime_error("result is not ready within the timeout given to get() (the task goes "
+                           "on: wait or get again)") {}
+};
+
+// A task (a chunk of a map) ran past the pool's task_time_limit (PoolOptions): its worker was
+// killed and replaced; every other task is untouched.
+class TaskTimeout : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The pool's initializer (PoolOptions) threw, or its worker died while running it.
+class InitializerError : public std::runtime_error {
+ public:
+  InitializerError(std::string type_name, std::string message)
+      : std::runtime_error("the pool's initializer raised " + type_name + ": " + message),
+        type_name_(std::move(type_name)),
+        message_(std::move(message)) {}
+  // The demangled type of what the initializer threw ("WorkerDied" if its worker died).
+  const std::string& type_name() const { return type_name_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string type_name_;
+  std::string message_;
+};
+
+// What a callback receives: the result's value (nothing for void), or, for error_callback, the
+// exception get() would throw. The type T is the AsyncResult's: `std::vector<R>` for map_async.
+//   pool.apply_async(Callbacks<int>{.callback = [&](int v) { ... },
+//                                   .error_callback = [&](const std::exception& e) { ... }},
+//                    task, 3);
+namespace async_detail {
+template <class T>
+struct ValueCallback {
+  using type = std::function<void(const T&)>;
+};
+template <>
+struct ValueCallback<void> {
+  using type = std::function<void()>;
+};
+}  // namespace async_detail
+
+template <class T>
+struct Callbacks {
+  typename async_detail::ValueCallback<T>::type callback{};
+  std::function<void(const std::exception&)> error_callback{};
+};
+
 // The exception being handled, as the TaskError a caller sees: its demangled type and message.
 // Call only inside a catch block.
 TaskError task_error_from_current_exception();
@@ -110,10 +184,10 @@ namespace async_detail {
 // never shared between threads (or processes), and a failure can be built from a message that
 // arrived from a worker.
 struct Failure {
-  enum class Kind { kTask, kWorkerDied, kTooLarge, kTerminated };
+  enum class Kind { kTask, kWorkerDied, kTooLarge, kTerminated, kTimedOut, kInitializer };
   Kind kind = Kind::kTask;
-  std::string type_name;  // kTask
-  std::string message;    // kTask, kTooLarge
+  std::string type_name;  // kTask, kInitializer
+  std::string message;    // kTask, kTooLarge, kTimedOut, kInitializer
   pid_t pid = 0;          // kWorkerDied
   int wait_status = 0;    // kWorkerDied
 
@@ -139,6 +213,12 @@ struct Failure {
     Failure failure;
     failure.kind = Kind::kTerminated;
     return failure;
+  }
+  static Failure timed_out(std::string message) {
+    return Failure{Kind::kTimedOut, {}, std::move(message)};
+  }
+  static Failure initializer(std::string type_name, std::string message) {
+    return Failure{Kind::kInitializer, std::move(type_name), std::move(message)};
   }
 
   [[noreturn]] void raise() const;
@@ -176,6 +256,13 @@ class Signal {
     if (waiters_.load(std::memory_order_seq_cst) != 0) wait_detail::futex_wake(version_);
   }
 
+  // spin_until does not charge a spin's budget for the time the spinner was descheduled (or
+  // slowed, as under ThreadSanitizer), so a spin with a deadline must look at the clock itself:
+  // otherwise wait_for and get(timeout) could overrun their deadline by a whole task.
+  static bool past(const std::optional<wait_detail::Clock::time_point>& deadline) {
+    return deadline && wait_detail::Clock::now() >= *deadline;
+  }
+
   // Waits until `done()` or the deadline; returns done().
   template <class Done>
   bool wait(Done&& done, std::optional<wait_detail::Clock::time_point> deadline) {
@@ -199,7 +286,7 @@ class Signal {
           wait_detail::spin_until(
               [&] {
                 progressed = driver_->poll(false);
-                return progressed || done();
+                return progressed || done() || past(deadline);
               },
               budget);
         } while (progressed && !done() &&
@@ -221,7 +308,7 @@ class Signal {
         }
       }
     }
-    wait_detail::spin_until(done, budget);
+    wait_detail::spin_until([&] { return done() || past(deadline); }, budget);
     for (;;) {
       const std::uint32_t seen = version_.load(std::memory_order_seq_cst);
       if (done()) return true;
@@ -236,6 +323,41 @@ class Signal {
   std::shared_ptr<Driver> driver_;
   std::atomic<std::uint32_t> version_{0};
   std::atomic<std::uint32_t> waiters_{0};
+};
+
+// Runs the callbacks of a pool's results (see Callbacks above) in one thread of its own,
+// started by the first submission that has callbacks, so that a pool without callbacks has no
+// such thread and a completion costs nothing more than before. SerialPool's runs each callback
+// at once in the thread that posts it.
+class CallbackRunner : public std::enable_shared_from_this<CallbackRunner> {
+ public:
+  enum class Mode { kThread, kInline };
+  explicit CallbackRunner(Mode mode) : mode_(mode) {}
+  ~CallbackRunner();
+  CallbackRunner(const CallbackRunner&) = delete;
+  CallbackRunner& operator=(const CallbackRunner&) = delete;
+
+  // Called at each submission with callbacks, before the result can complete.
+  void start();
+  // Queues a completed result's callbacks (called by whichever thread completes the result,
+  // possibly with the pool's lock held: it only queues).
+  void post(std::function<void()> work);
+  // Runs what is queued and stops the thread (the pool's join()). From a callback itself it
+  // cannot wait for its own thread: the thread then finishes the queue on its own.
+  void stop();
+
+ private:
+  void run_queue();
+  static void run_guarded(const std::function<void()>& work);
+
+  Mode mode_;
+  std::mutex mutex_;
+  std::condition_variable queued_;
+  std::deque<std::function<void()>> queue_;
+  bool started_ = false;
+  bool stopping_ = false;
+  pid_t owner_ = 0;
+  std::thread thread_;
 };
 
 struct Unit {};  // the stored value of a void result
@@ -271,6 +393,18 @@ class State {
     if (error_) error_->raise();
     return *value_;
   }
+  bool succeeded() const {
+    if (!ready()) throw NotReady();
+    return !error_.has_value();
+  }
+  // Before `state` can complete (before its task is submitted): `callbacks` run through
+  // `runner` once it completes. (The state keeps a weak reference to itself only then, so that
+  // a state without callbacks costs nothing more to make.)
+  static void set_callbacks(const std::shared_ptr<State>& state,
+                            std::shared_ptr<CallbackRunner> runner, Callbacks<T> callbacks) {
+    runner->start();
+    state->hooks_ = std::make_unique<Hooks>(Hooks{state, std::move(runner), std::move(callbacks)});
+  }
   // For a pool's blocking call, the only reader: waits, then moves the value out.
   T take_result() {
     wait();
@@ -279,16 +413,65 @@ class State {
   }
 
  private:
+  struct Hooks {
+    std::weak_ptr<State> self;
+    std::shared_ptr<CallbackRunner> runner;
+    Callbacks<T> callbacks;
+  };
+
   void finish() {
     done_.store(true, std::memory_order_release);
     signal_.notify();
+    if (hooks_ == nullptr) return;
+    // A pool completes a state through a shared_ptr it holds, so the state is alive here.
+    hooks_->runner->post([self = hooks_->self.lock()] { self->run_callbacks(); });
+  }
+
+  void run_callbacks() const {
+    const Callbacks<T>& c = hooks_->callbacks;
+    if (error_) {
+      if (!c.error_callback) return;
+      try {
+        error_->raise();
+      } catch (const std::exception& error) {
+        c.error_callback(error);
+      }
+    } else if (c.callback) {
+      if constexpr (std::is_void_v<T>) {
+        c.callback();
+      } else {
+        c.callback(*value_);
+      }
+    }
   }
 
   Signal signal_;
+  std::unique_ptr<Hooks> hooks_;  // null unless the submission had callbacks
   std::atomic<bool> claimed_{false};
   std::atomic<bool> done_{false};
   std::optional<Stored> value_;
   std::optional<Failure> error_;
+};
+
+// How a pool's submission prepares its result's state before the task can run: nothing, or
+// attach the callbacks.
+struct NoHook {
+  template <class StatePtr>
+  void operator()(const StatePtr&) const {}
+};
+
+template <class T>
+struct CallbacksHook {
+  std::shared_ptr<CallbackRunner> runner;
+  Callbacks<T> callbacks;
+
+  template <class R>
+  void operator()(const std::shared_ptr<State<R>>& state) {
+    static_assert(std::is_same_v<T, R>,
+                  "procpar: Callbacks<T> must name the submission's result type: T as in the "
+                  "AsyncResult<T> it returns (std::vector<R> for map_async and starmap_async)");
+    State<R>::set_callbacks(state, std::move(runner), std::move(callbacks));
+  }
 };
 
 }  // namespace async_detail
@@ -311,6 +494,16 @@ class AsyncResult {
     state_->wait();
     return value();
   }
+  // As get(), but throws TimeoutError if the result is not ready within `timeout` (Python's
+  // get(timeout)); the task goes on.
+  template <class Rep, class Period>
+  decltype(auto) get(std::chrono::duration<Rep, Period> timeout) const {
+    if (!wait_for(timeout)) throw TimeoutError();
+    return value();
+  }
+  // Whether the task finished without an error; NotReady if it has not finished (Python raises
+  // ValueError).
+  bool successful() const { return state_->succeeded(); }
   // Never blocks: the value, the task's error, or NotReady.
   decltype(auto) value() const {
     if constexpr (std::is_void_v<T>) {

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,6 +69,13 @@ constexpr unsigned kOwnerBits = 16;
 constexpr std::uint64_t kOwnerMask = (std::uint64_t{1} << kOwnerBits) - 1;
 
 enum Status : std::uint32_t { kOk = 1, kTaskFailed = 2, kResultTooLarge = 3, kRewind = 4 };
+// A worker's first record when the pool has an initializer (kInitFailed: type and message; the
+// worker exits after it); kInitFailed also when a worker cannot arm its task_time_limit timer.
+// Neither is a task's result: its position means nothing.
+enum InitStatus : std::uint32_t { kInitDone = 5, kInitFailed = 6 };
+// An initializer's message is cut to this before it crosses the ring (which holds at most
+// kMaxResultBytes per record).
+constexpr std::size_t kMaxInitializerMessage = std::size_t{1} << 20;
 
 struct RecordHeader {
   std::uint64_t position;
@@ -103,6 +111,9 @@ struct alignas(64) WorkerControl {
   std::atomic<std::uint32_t> waiting_for_space;
   alignas(64) std::atomic<std::uint64_t> tail;  // result bytes consumed (parent)
   std::atomic<std::uint32_t> space_signal;      // futex: bumped when the parent consumes
+  // task_time_limit only: the running task's deadline (steady clock, ns), 0 between tasks.
+  // Read by the parent after the worker died, to tell a timeout from another death.
+  alignas(64) std::atomic<std::int64_t> deadline_ns;
 };
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free &&
@@ -179,7 +190,7 @@ void forget_thread(std::thread thread) {
 
 class Core final : public async_detail::Driver {
  public:
-  explicit Core(std::size_t workers);
+  explicit Core(const PoolOptions& options);
   ~Core() override;
 
   // A pool belongs to the process that created it. In a forked copy (a worker, or a child the
@@ -219,6 +230,7 @@ class Core final : public async_detail::Driver {
     std::uint32_t token = 0;
     bool alive = false;
     bool exited = false;  // its pidfd polled readable: reap it
+    bool initialized = false;  // sent kInitDone (pools with an initializer)
   };
   struct Inflight {
     std::shared_ptr<Job> job;
@@ -252,6 +264,9 @@ class Core final : public async_detail::Driver {
   bool allocate_arena(std::size_t bytes, std::uint64_t* begin);
   void publish(std::size_t count);
   void fail_everything(const async_detail::Failure& failure);
+  void fail_pending(const async_detail::Failure& failure);
+  void note_initializer(std::size_t index, std::uint32_t status, ByteReader& payload);
+  async_detail::Failure exit_failure(std::size_t index, int wait_status) const;
   bool results_waiting() const;
   void wake_service();
   void wake_collector_to_exit();
@@ -259,6 +274,7 @@ class Core final : public async_detail::Driver {
 
   // Worker side: runs in the forked child, touches only the mapping and its own stack/heap.
   [[noreturn]] void worker_main(std::size_t index, std::uint32_t token);
+  void worker_initialize(std::size_t index);
   bool try_claim(std::uint32_t token, std::uint64_t* position);
   void idle_wait(std::size_t index, std::uint32_t token);
   void push_result(std::size_t index, std::uint64_t position, std::uint32_t status,
@@ -277,6 +293,10 @@ class Core final : public async_detail::Driver {
   std::uint32_t next_token_ = 0;
   bool started_ = false;
   std::exception_ptr start_error_;
+  PoolOptions options_;
+  std::size_t initialized_workers_ = 0;  // kInitDone records received
+  // The initializer failed (or a worker died in it): no more replacements, no more submissions.
+  std::optional<async_detail::Failure> initializer_failure_;
   bool open_ = true;
   bool stopping_ = false;    // join(): workers were told to exit
   bool terminated_ = false;  // terminate(): workers were killed
@@ -297,7 +317,10 @@ class Core final : public async_detail::Driver {
   bool scratch_ready_ = false;  // scratch_ holds pending_.front()'s next chunk
 };
 
-Core::Core(std::size_t workers) : layout_(workers), workers_(workers) {
+Core::Core(const PoolOptions& options)
+    : layout_(options.workers), workers_(options.workers), options_(options) {
+  const std::size_t workers = options.workers;
+  pool_options_detail::check_time_limit(options, "ProcessPool");
   if (workers == 0) {
     throw std::invalid_argument("ProcessPool: the number of workers must be at least 1");
   }
@@ -333,6 +356,18 @@ Core::Core(std::size_t workers) : layout_(workers), workers_(workers) {
     join();
     munmap(base_, layout_.total);
     std::rethrow_exception(start_error_);
+  }
+  if (!options_.initializer) return;
+  changed_.wait(lock, [this] {
+    return initialized_workers_ == workers_.size() || initializer_failure_.has_value();
+  });
+  if (initializer_failure_) {
+    const async_detail::Failure failure = *initializer_failure_;
+    lock.unlock();
+    terminate();
+    join();
+    munmap(base_, layout_.total);
+    failure.raise();
   }
 }
 
@@ -437,6 +472,7 @@ void Core::spawn(std::size_t index) {
   c.tail.store(0, std::memory_order_relaxed);
   c.sleeping.store(0, std::memory_order_relaxed);
   c.waiting_for_space.store(0, std::memory_order_relaxed);
+  c.deadline_ns.store(0, std::memory_order_relaxed);
   const pid_t pid = fork();
   if (pid < 0) throw_errno("ProcessPool: fork of a worker");
   if (pid == 0) {
@@ -484,7 +520,12 @@ void Core::handle_exit(std::size_t index, int wait_status) {
       held.push_back(position);
     }
   }
-  const async_detail::Failure died = async_detail::Failure::worker_died(w.pid, wait_status);
+  const async_detail::Failure died = exit_failure(index, wait_status);
+  if (options_.initializer && !w.initialized && !initializer_failure_) {
+    // Died in its initializer: forking another would die the same way.
+    initializer_failure_ = async_detail::Failure::initializer(
+        "procpar::WorkerDied", WorkerDied(w.pid, wait_status).what());
+  }
   Header& h = header();
   std::uint32_t token = w.token;
   h.spinner.compare_exchange_strong(token, 0);  // it may have died spinning
@@ -494,7 +535,18 @@ void Core::handle_exit(std::size_t index, int wait_status) {
   changed_.notify_all();
   // Replace the worker before failing its chunk, so that a caller who sees WorkerDied finds
   // the pool whole again.
-  if (!stopping_ && !terminated_) {
+  if (initializer_failure_ && !stopping_ && !terminated_) {
+    // No replacement: the work no worker holds yet fails, unless live workers can still run it.
+    if (live_workers_ == 0) {
+      fail_everything(*initializer_failure_);
+    } else {
+      fail_pending(*initializer_failure_);
+      // Published tasks may have been left to the dead worker (publish() wakes no sleeper
+      // while another worker spins): the live ones must look.
+      h.task_signal.fetch_add(1, std::memory_order_seq_cst);
+      wait_detail::futex_wake(h.task_signal);
+    }
+  } else if (!stopping_ && !terminated_) {
     try {
       spawn(index);
     } catch (const std::system_error&) {
@@ -509,6 +561,50 @@ void Core::handle_exit(std::size_t index, int wait_status) {
     release(position);
   }
   pump();
+}
+
+void Core::note_initializer(std::size_t index, std::uint32_t status, ByteReader& payload) {
+  if (status == kInitDone) {
+    workers_[index].initialized = true;
+    ++initialized_workers_;
+  } else if (!initializer_failure_) {
+    std::string type_name = decode<std::string>(payload);
+    std::string message = decode<std::string>(payload);
+    initializer_failure_ =
+        async_detail::Failure::initializer(std::move(type_name), std::move(message));
+  }
+  changed_.notify_all();
+}
+
+namespace {
+
+std::int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             wait_detail::Clock::now().time_since_epoch())
+      .count();
+}
+
+std::string describe_duration(std::chrono::nanoseconds d) {
+  const std::int64_t ns = d.count();
+  if (ns % 1000000 == 0) return std::to_string(ns / 1000000) + " ms";
+  if (ns % 1000 == 0) return std::to_string(ns / 1000) + " us";
+  return std::to_string(ns) + " ns";
+}
+
+}  // namespace
+
+// Why a worker that held a task ended: killed by its own timer at the task's deadline
+// (TaskTimeout), or any other death (WorkerDied).
+async_detail::Failure Core::exit_failure(std::size_t index, int wait_status) const {
+  const std::int64_t deadline = control(index).deadline_ns.load(std::memory_order_acquire);
+  if (deadline != 0 && WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGKILL &&
+      steady_now_ns() >= deadline) {
+    return async_detail::Failure::timed_out(
+        "the task ran past the pool's task_time_limit of " +
+        describe_duration(options_.task_time_limit) + ": its worker process " +
+        std::to_string(workers_[index].pid) + " was killed and replaced");
+  }
+  return async_detail::Failure::worker_died(workers_[index].pid, wait_status);
 }
 
 bool Core::drain_all() {
@@ -531,6 +627,10 @@ bool Core::drain(std::size_t index) {
     std::memcpy(&record, bytes + offset, sizeof record);
     if (record.status == kRewind) {
       tail += kRingBytes - offset;
+    } else if (record.status == kInitDone || record.status == kInitFailed) {
+      ByteReader payload(bytes + offset + sizeof record, record.size);
+      note_initializer(index, record.status, payload);
+      tail += round_up(sizeof record + record.size, kRecordAlign);
     } else {
       ByteReader payload(bytes + offset + sizeof record, record.size);
       deliver(record, payload);
@@ -708,6 +808,11 @@ void Core::fail_everything(const async_detail::Failure& failure) {
     entry.job->fail(entry.chunk, failure);
     release(position);
   }
+  fail_pending(failure);
+}
+
+// Fails the chunks not yet handed to the workers.
+void Core::fail_pending(const async_detail::Failure& failure) {
   if (scratch_ready_) scratch_ready_ = false;
   while (!pending_.empty()) {
     Job& job = *pending_.front();
@@ -726,6 +831,7 @@ void Core::submit(std::shared_ptr<Job> job) {
   check_owner();
   std::lock_guard lock(mutex_);
   if (!open_) throw PoolClosed();
+  if (initializer_failure_) initializer_failure_->raise();
   outstanding_ += job->chunks();
   pending_.push_back(std::move(job));
   pump();
@@ -735,6 +841,7 @@ void Core::check_open() {
   check_owner();
   std::lock_guard lock(mutex_);
   if (!open_) throw PoolClosed();
+  if (initializer_failure_) initializer_failure_->raise();
 }
 
 bool Core::poll(bool must) {
@@ -809,6 +916,35 @@ void Core::join() {
 void Core::worker_main(std::size_t index, std::uint32_t token) {
   ByteWriter results;
   ByteWriter failure;
+  if (options_.initializer) worker_initialize(index);
+  WorkerControl& control_block = control(index);
+  const bool limited = options_.task_time_limit != std::chrono::nanoseconds::zero();
+  timer_t timer{};
+  itimerspec arm{};
+  const itimerspec disarm{};
+  if (limited) {
+    // Delivers SIGKILL to this process when the running task's time is up: the kernel enforces
+    // the limit, so a task stuck anywhere (a loop, a system call, a blocked signal) is stopped,
+    // and a task that ends in time can never be hit (the timer is disarmed before its result
+    // is pushed and before the next task is claimed).
+    sigevent event{};
+    event.sigev_notify = SIGEV_SIGNAL;
+    event.sigev_signo = SIGKILL;
+    if (timer_create(CLOCK_MONOTONIC, &event, &timer) != 0) {
+      const std::string message = std::string("timer_create for the task_time_limit: ") +
+                                  std::strerror(errno);
+      failure.clear();
+      encode(failure, std::string("std::system_error"));
+      encode(failure, message);
+      push_result(index, 0, kInitFailed, failure);
+      _exit(1);
+    }
+    const std::int64_t ns = options_.task_time_limit.count();
+    arm.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
+    arm.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
+  }
+  const std::size_t max_tasks = options_.maxtasksperchild;
+  std::size_t tasks_done = 0;
   for (;;) {
     std::uint64_t position;
     while (!try_claim(token, &position)) {
@@ -820,6 +956,11 @@ void Core::worker_main(std::size_t index, std::uint32_t token) {
     ByteReader arguments(arena() + s.arg_offset, s.arg_size);
     results.clear();
     std::uint32_t status = kOk;
+    if (limited) {
+      control_block.deadline_ns.store(steady_now_ns() + options_.task_time_limit.count(),
+                                      std::memory_order_release);
+      timer_settime(timer, 0, &arm, nullptr);
+    }
     try {
       runner(s.function, arguments, results);
       if (results.size() > ProcessPool::kMaxResultBytes) {
@@ -839,9 +980,36 @@ void Core::worker_main(std::size_t index, std::uint32_t token) {
                                  "exception's message"));
       status = kTaskFailed;
     }
+    if (limited) {
+      timer_settime(timer, 0, &disarm, nullptr);
+      control_block.deadline_ns.store(0, std::memory_order_release);
+    }
     push_result(index, position, status, status == kOk ? results : failure);
     release_freed_arrays();
+    // As Python's maxtasksperchild: the parent sees the exit and forks a replacement.
+    if (max_tasks != 0 && ++tasks_done == max_tasks) _exit(0);
   }
+}
+
+// Runs the initializer and reports it: kInitDone, or kInitFailed and exit (the parent forks
+// no replacement for a failed initializer).
+void Core::worker_initialize(std::size_t index) {
+  ByteWriter record;
+  std::optional<InitializerError> error = pool_options_detail::run_initializer(options_.initializer);
+  if (!error) {
+    push_result(index, 0, kInitDone, record);
+    return;
+  }
+  std::string message = error->message();
+  if (message.size() > kMaxInitializerMessage) {
+    const std::size_t total = message.size();
+    message.resize(kMaxInitializerMessage);
+    message += " [cut: the message took " + std::to_string(total) + " bytes]";
+  }
+  encode(record, error->type_name());
+  encode(record, message);
+  push_result(index, 0, kInitFailed, record);
+  _exit(1);
 }
 
 bool Core::try_claim(std::uint32_t token, std::uint64_t* position) {
@@ -947,7 +1115,12 @@ void Core::wake_collector() {
 
 // ---- the free functions ProcessPool's templates call -----------------------------------------
 
-std::shared_ptr<Core> start_core(std::size_t workers) { return std::make_shared<Core>(workers); }
+std::shared_ptr<Core> start_core(std::size_t workers) {
+  return std::make_shared<Core>(PoolOptions{.workers = workers});
+}
+std::shared_ptr<Core> start_core(const PoolOptions& options) {
+  return std::make_shared<Core>(options);
+}
 std::size_t core_workers(const Core& core) { return core.workers(); }
 std::shared_ptr<async_detail::Driver> core_driver(const std::shared_ptr<Core>& core) {
   return core;
@@ -961,6 +1134,9 @@ void core_terminate(Core& core) { core.terminate(); }
 }  // namespace process_pool_detail
 
 ProcessPool::ProcessPool(std::size_t workers) : core_(process_pool_detail::start_core(workers)) {}
+
+ProcessPool::ProcessPool(const PoolOptions& options)
+    : core_(process_pool_detail::start_core(options)) {}
 
 ProcessPool::~ProcessPool() {
   if (!core_->owned_here()) return;  // a forked copy: the pool and its workers are not ours

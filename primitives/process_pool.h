@@ -46,6 +46,12 @@
 // itself while it spins, which keeps a round trip to one hand-off each way. Workers hold no
 // descriptor of the pool's, so a task that closes its process's descriptors breaks nothing.
 //
+// Options (pool_options.h): an initializer run in every worker as it starts (replacements
+// too), maxtasksperchild, and task_time_limit: a worker arms a timer that SIGKILLs it at the
+// task's deadline (a POSIX timer, armed and disarmed around each task only when a limit is set);
+// the parent then fails that task alone with TaskTimeout and forks a replacement. Callbacks run
+// in the pool's callback thread (async_result.h), never under the pool's lock.
+//
 // Cost (2-core VM): see experiments/pool_overhead.cc for the measured round trip and throughput.
 #ifndef PROCPAR_PRIMITIVES_PROCESS_POOL_H_
 #define PROCPAR_PRIMITIVES_PROCESS_POOL_H_
@@ -63,6 +69,7 @@
 #include <vector>
 
 #include "primitives/async_result.h"
+#include "primitives/pool_options.h"
 #include "primitives/serialize.h"
 #include "primitives/task.h"
 
@@ -103,6 +110,7 @@ class Job {
 class Core;
 
 std::shared_ptr<Core> start_core(std::size_t workers);
+std::shared_ptr<Core> start_core(const PoolOptions& options);
 std::size_t core_workers(const Core& core);
 std::shared_ptr<async_detail::Driver> core_driver(const std::shared_ptr<Core>& core);
 void core_submit(Core& core, std::shared_ptr<Job> job);
@@ -297,6 +305,9 @@ class ProcessPool {
 
   // Forks `workers` worker processes (at least 1). Throws std::system_error if it cannot.
   explicit ProcessPool(std::size_t workers = default_workers());
+  // With an initializer, returns once every worker has run it; throws InitializerError if one
+  // threw or died. std::invalid_argument for a negative task_time_limit.
+  explicit ProcessPool(const PoolOptions& options);
   ProcessPool(const ProcessPool&) = delete;
   ProcessPool& operator=(const ProcessPool&) = delete;
   // terminate() + join(): unfinished tasks fail with PoolTerminated; never hangs.
@@ -312,19 +323,12 @@ class ProcessPool {
   // Throws MessageTooLarge at once if the arguments exceed kMaxArgumentBytes.
   template <class F, class... Args>
   auto apply_async(F f, Args&&... args) {
-    auto fp = task_detail::as_function_pointer(f);
-    using Fp = decltype(fp);
-    task_detail::check_task<Fp>();
-    using R = std::decay_t<task_detail::ResultOf<Fp>>;
-    process_pool_detail::core_check_open(*core_);
-    ByteWriter encoded;
-    encode(encoded, task_detail::pack_arguments<Fp>(std::forward<Args>(args)...));
-    check_argument_size(encoded.size());
-    auto state = std::make_shared<async_detail::State<R>>(driver());
-    process_pool_detail::core_submit(
-        *core_, std::make_shared<process_pool_detail::ApplyJob<Fp, R>>(fp, std::move(encoded),
-                                                                        state));
-    return AsyncResult<R>(std::move(state));
+    return submit_apply(async_detail::NoHook{}, f, std::forward<Args>(args)...);
+  }
+  // With callbacks, run in the pool's callback thread (async_result.h).
+  template <class V, class F, class... Args>
+  auto apply_async(Callbacks<V> callbacks, F f, Args&&... args) {
+    return submit_apply(callbacks_hook(std::move(callbacks)), f, std::forward<Args>(args)...);
   }
 
   template <class F, class T>
@@ -343,6 +347,15 @@ class ProcessPool {
     return AsyncResult(submit_map<decltype(fp), T, task_detail::MapResultOf<decltype(fp), T>,
                                   process_pool_detail::CallItem>(fp, nullptr, std::vector<T>(items),
                                                                  chunksize));
+  }
+  template <class V, class F, class T>
+  auto map_async(Callbacks<V> callbacks, F f, const std::vector<T>& items,
+                 std::size_t chunksize = 0) {
+    auto fp = task_detail::as_function_pointer(f);
+    task_detail::check_map_task<decltype(fp), T>();
+    return AsyncResult(submit_map<decltype(fp), T, task_detail::MapResultOf<decltype(fp), T>,
+                                  process_pool_detail::CallItem>(
+        fp, nullptr, std::vector<T>(items), chunksize, callbacks_hook(std::move(callbacks))));
   }
 
   template <class F, class... A>
@@ -365,6 +378,18 @@ class ProcessPool {
                    process_pool_detail::CallTuple>(fp, nullptr, std::vector<Tuple>(items),
                                                    chunksize));
   }
+  template <class V, class F, class... A>
+  auto starmap_async(Callbacks<V> callbacks, F f, const std::vector<std::tuple<A...>>& items,
+                     std::size_t chunksize = 0) {
+    auto fp = task_detail::as_function_pointer(f);
+    using Tuple = std::tuple<A...>;
+    task_detail::check_starmap_task<decltype(fp), Tuple>();
+    return AsyncResult(
+        submit_map<decltype(fp), Tuple, task_detail::StarmapResultOf<decltype(fp), Tuple>,
+                   process_pool_detail::CallTuple>(fp, nullptr, std::vector<Tuple>(items),
+                                                   chunksize,
+                                                   callbacks_hook(std::move(callbacks))));
+  }
 
   template <class F, class T>
   auto imap(F f, const std::vector<T>& items, std::size_t chunksize = 1) {
@@ -379,7 +404,10 @@ class ProcessPool {
   void close() { process_pool_detail::core_close(*core_); }
   // After close(): waits for every submitted task, then lets the workers exit and reaps them.
   // After terminate(): reaps what is left. Throws std::logic_error on an open pool, as Python.
-  void join() { process_pool_detail::core_join(*core_); }
+  void join() {
+    process_pool_detail::core_join(*core_);
+    callback_runner_->stop();  // every result is complete: their callbacks are all queued
+  }
   // Stops now: kills the workers (SIGKILL); unfinished tasks fail with PoolTerminated.
   void terminate() { process_pool_detail::core_terminate(*core_); }
 
@@ -389,15 +417,41 @@ class ProcessPool {
     return process_pool_detail::core_driver(core_);
   }
 
-  template <class Fp, class Item, class R, class Call>
+  template <class V>
+  async_detail::CallbacksHook<V> callbacks_hook(Callbacks<V>&& callbacks) const {
+    return {callback_runner_, std::move(callbacks)};
+  }
+
+  // Throws MessageTooLarge at once if the arguments exceed kMaxArgumentBytes. `hook` prepares
+  // the result's state before the task can run (attaches callbacks, or nothing).
+  template <class Hook, class F, class... Args>
+  auto submit_apply(Hook hook, F f, Args&&... args) {
+    auto fp = task_detail::as_function_pointer(f);
+    using Fp = decltype(fp);
+    task_detail::check_task<Fp>();
+    using R = std::decay_t<task_detail::ResultOf<Fp>>;
+    process_pool_detail::core_check_open(*core_);
+    ByteWriter encoded;
+    encode(encoded, task_detail::pack_arguments<Fp>(std::forward<Args>(args)...));
+    check_argument_size(encoded.size());
+    auto state = std::make_shared<async_detail::State<R>>(driver());
+    hook(state);
+    process_pool_detail::core_submit(
+        *core_, std::make_shared<process_pool_detail::ApplyJob<Fp, R>>(fp, std::move(encoded),
+                                                                        state));
+    return AsyncResult<R>(std::move(state));
+  }
+
+  template <class Fp, class Item, class R, class Call, class Hook = async_detail::NoHook>
   auto submit_map(Fp fp, const std::vector<Item>* borrowed, std::vector<Item>&& owned,
-                  std::size_t chunksize) {
+                  std::size_t chunksize, Hook hook = {}) {
     static_assert(std::is_void_v<R> || std::is_default_constructible_v<R>,
                   "procpar: map results must be default constructible");
     using Job = process_pool_detail::MapJob<Fp, Item, R, Call>;
     process_pool_detail::core_check_open(*core_);
     const std::size_t n = borrowed != nullptr ? borrowed->size() : owned.size();
     auto state = std::make_shared<async_detail::State<typename Job::Value>>(driver());
+    hook(state);
     if (n == 0) {
       state->set_value({});
       return state;
@@ -429,6 +483,8 @@ class ProcessPool {
   }
 
   std::shared_ptr<process_pool_detail::Core> core_;
+  std::shared_ptr<async_detail::CallbackRunner> callback_runner_ =
+      std::make_shared<async_detail::CallbackRunner>(async_detail::CallbackRunner::Mode::kThread);
 };
 
 }  // namespace procpar

@@ -6,6 +6,9 @@
 // It accepts exactly the tasks the process pool accepts (plain functions, Serializable
 // arguments and results) although nothing is serialised, so code that runs here runs there.
 // Errors are reported as on the other pools: a task's exception becomes a TaskError.
+// Options (pool_options.h): the initializer runs once, in the constructing thread;
+// maxtasksperchild and task_time_limit are refused (the caller's thread cannot be killed).
+// Callbacks run in the submitting thread before apply_async/map_async/starmap_async return.
 //
 // Cost: a direct call plus, for the asynchronous forms, one shared-state allocation.
 #ifndef PROCPAR_PRIMITIVES_SERIAL_POOL_H_
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "primitives/async_result.h"
+#include "primitives/pool_options.h"
 #include "primitives/task.h"
 
 namespace procpar {
@@ -29,6 +33,11 @@ class SerialPool {
  public:
   explicit SerialPool(std::size_t workers = 1) : workers_(workers) {
     if (workers == 0) throw std::invalid_argument("SerialPool: the number of workers must be at least 1");
+  }
+  // Reports options.workers; runs the initializer once here (InitializerError if it throws).
+  explicit SerialPool(const PoolOptions& options) : SerialPool(options.workers) {
+    pool_options_detail::refuse_process_only_options(options, "SerialPool");
+    if (auto error = pool_options_detail::run_initializer(options.initializer)) throw *error;
   }
   SerialPool(const SerialPool&) = delete;
   SerialPool& operator=(const SerialPool&) = delete;
@@ -44,24 +53,12 @@ class SerialPool {
 
   template <class F, class... Args>
   auto apply_async(F f, Args&&... args) {
-    auto fp = task_detail::as_function_pointer(f);
-    using Fp = decltype(fp);
-    task_detail::check_task<Fp>();
-    using R = std::decay_t<task_detail::ResultOf<Fp>>;
-    check_open();
-    auto packed = task_detail::pack_arguments<Fp>(std::forward<Args>(args)...);
-    auto state = std::make_shared<async_detail::State<R>>();
-    try {
-      if constexpr (std::is_void_v<R>) {
-        task_detail::call_with(fp, packed);
-        state->set_value({});
-      } else {
-        state->set_value(task_detail::call_with(fp, packed));
-      }
-    } catch (...) {
-      state->set_error(async_detail::Failure::from_current_exception());
-    }
-    return AsyncResult<R>(std::move(state));
+    return submit_apply(async_detail::NoHook{}, f, std::forward<Args>(args)...);
+  }
+  // With callbacks, run before this returns (async_result.h).
+  template <class V, class F, class... Args>
+  auto apply_async(Callbacks<V> callbacks, F f, Args&&... args) {
+    return submit_apply(callbacks_hook(std::move(callbacks)), f, std::forward<Args>(args)...);
   }
 
   // Items are processed in chunks, as on the parallel pools, so a failing item fails (and
@@ -78,6 +75,15 @@ class SerialPool {
     return run_map<task_detail::MapResultOf<decltype(fp), T>>(
         items, chunksize, [fp](const T& item) -> decltype(auto) { return fp(item); });
   }
+  template <class V, class F, class T>
+  auto map_async(Callbacks<V> callbacks, F f, const std::vector<T>& items,
+                 std::size_t chunksize = 0) {
+    auto fp = task_detail::as_function_pointer(f);
+    task_detail::check_map_task<decltype(fp), T>();
+    return run_map<task_detail::MapResultOf<decltype(fp), T>>(
+        items, chunksize, [fp](const T& item) -> decltype(auto) { return fp(item); },
+        callbacks_hook(std::move(callbacks)));
+  }
 
   template <class F, class... A>
   auto starmap(F f, const std::vector<std::tuple<A...>>& items, std::size_t chunksize = 0) {
@@ -93,6 +99,17 @@ class SerialPool {
         items, chunksize, [fp](const Tuple& item) -> decltype(auto) {
           return std::apply(fp, item);
         });
+  }
+  template <class V, class F, class... A>
+  auto starmap_async(Callbacks<V> callbacks, F f, const std::vector<std::tuple<A...>>& items,
+                     std::size_t chunksize = 0) {
+    auto fp = task_detail::as_function_pointer(f);
+    using Tuple = std::tuple<A...>;
+    task_detail::check_starmap_task<decltype(fp), Tuple>();
+    return run_map<task_detail::StarmapResultOf<decltype(fp), Tuple>>(
+        items, chunksize,
+        [fp](const Tuple& item) -> decltype(auto) { return std::apply(fp, item); },
+        callbacks_hook(std::move(callbacks)));
   }
 
   template <class F, class T>
@@ -116,12 +133,46 @@ class SerialPool {
     if (!open_) throw PoolClosed();
   }
 
-  template <class R, class T, class Call>
-  auto run_map(const std::vector<T>& items, std::size_t chunksize, Call call) {
+  template <class V>
+  async_detail::CallbacksHook<V> callbacks_hook(Callbacks<V>&& callbacks) {
+    if (!callback_runner_) {
+      callback_runner_ = std::make_shared<async_detail::CallbackRunner>(
+          async_detail::CallbackRunner::Mode::kInline);
+    }
+    return {callback_runner_, std::move(callbacks)};
+  }
+
+  // `hook` prepares the result's state before the task runs (attaches callbacks, or nothing).
+  template <class Hook, class F, class... Args>
+  auto submit_apply(Hook hook, F f, Args&&... args) {
+    auto fp = task_detail::as_function_pointer(f);
+    using Fp = decltype(fp);
+    task_detail::check_task<Fp>();
+    using R = std::decay_t<task_detail::ResultOf<Fp>>;
+    check_open();
+    auto packed = task_detail::pack_arguments<Fp>(std::forward<Args>(args)...);
+    auto state = std::make_shared<async_detail::State<R>>();
+    hook(state);
+    try {
+      if constexpr (std::is_void_v<R>) {
+        task_detail::call_with(fp, packed);
+        state->set_value({});
+      } else {
+        state->set_value(task_detail::call_with(fp, packed));
+      }
+    } catch (...) {
+      state->set_error(async_detail::Failure::from_current_exception());
+    }
+    return AsyncResult<R>(std::move(state));
+  }
+
+  template <class R, class T, class Call, class Hook = async_detail::NoHook>
+  auto run_map(const std::vector<T>& items, std::size_t chunksize, Call call, Hook hook = {}) {
     check_open();
     const task_detail::ChunkPlan plan = task_detail::plan_chunks(items.size(), chunksize, workers_);
     if constexpr (std::is_void_v<R>) {
       auto state = std::make_shared<async_detail::State<void>>();
+      hook(state);
       try {
         for (const T& item : items) call(item);
         state->set_value({});
@@ -133,6 +184,7 @@ class SerialPool {
       static_assert(std::is_default_constructible_v<R>,
                     "procpar: map results must be default constructible");
       auto state = std::make_shared<async_detail::State<std::vector<R>>>();
+      hook(state);
       std::vector<R> results(items.size());
       try {
         for (std::size_t chunk = 0; chunk < plan.chunks; ++chunk) {
@@ -176,6 +228,7 @@ class SerialPool {
 
   std::size_t workers_;
   bool open_ = true;
+  std::shared_ptr<async_detail::CallbackRunner> callback_runner_;  // made by the first callbacks
 };
 
 }  // namespace procpar

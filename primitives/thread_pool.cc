@@ -12,6 +12,44 @@ ThreadPool::ThreadPool(std::size_t workers) {
   for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
 }
 
+ThreadPool::ThreadPool(const PoolOptions& options) {
+  if (options.workers == 0) {
+    throw std::invalid_argument("ThreadPool: the number of workers must be at least 1");
+  }
+  pool_options_detail::refuse_process_only_options(options, "ThreadPool");
+  threads_.reserve(options.workers);
+  for (std::size_t i = 0; i < options.workers; ++i) start_worker(options);
+  if (!options.initializer) return;
+  std::unique_lock lock(mutex_);
+  all_done_.wait(lock, [&] { return initialized_ == options.workers; });
+  if (initializer_error_) {
+    const InitializerError error = *initializer_error_;
+    lock.unlock();
+    terminate();
+    join();
+    throw error;
+  }
+}
+
+// A worker whose initializer threw ends at once; the constructor then stops the others.
+void ThreadPool::start_worker(const PoolOptions& options) {
+  if (!options.initializer) {
+    threads_.emplace_back([this] { worker_loop(); });
+    return;
+  }
+  threads_.emplace_back([this, initializer = options.initializer] {
+    std::optional<InitializerError> error = pool_options_detail::run_initializer(initializer);
+    const bool ok = !error;
+    {
+      std::lock_guard lock(mutex_);
+      if (error && !initializer_error_) initializer_error_ = std::move(error);
+      ++initialized_;
+    }
+    all_done_.notify_all();
+    if (ok) worker_loop();
+  });
+}
+
 ThreadPool::~ThreadPool() {
   terminate();
   join();
@@ -124,6 +162,7 @@ void ThreadPool::join() {
   }
   work_ready_.notify_all();
   for (std::thread& thread : threads_) thread.join();
+  callback_runner_->stop();  // every result is complete: their callbacks are all queued
 }
 
 }  // namespace procpar

@@ -22,6 +22,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <type_traits>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "primitives/async_result.h"
+#include "primitives/pool_options.h"
 #include "primitives/task.h"
 
 namespace procpar {
@@ -202,6 +204,8 @@ class ApplyJob final : public Job {
 class ThreadPool {
  public:
   explicit ThreadPool(std::size_t workers = default_workers());
+  // Returns once every worker thread has run options.initializer; InitializerError if one threw.
+  explicit ThreadPool(const PoolOptions& options);
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
   // terminate() + join(): unstarted tasks fail with PoolTerminated; running ones finish.
@@ -216,15 +220,12 @@ class ThreadPool {
 
   template <class F, class... Args>
   auto apply_async(F f, Args&&... args) {
-    auto fp = task_detail::as_function_pointer(f);
-    using Fp = decltype(fp);
-    task_detail::check_task<Fp>();
-    using R = std::decay_t<task_detail::ResultOf<Fp>>;
-    auto job = std::make_shared<thread_pool_detail::ApplyJob<Fp, R>>(
-        fp, task_detail::pack_arguments<Fp>(std::forward<Args>(args)...));
-    AsyncResult<R> result(job->state());
-    submit(std::move(job));
-    return result;
+    return submit_apply(async_detail::NoHook{}, f, std::forward<Args>(args)...);
+  }
+  // With callbacks, run in the pool's callback thread (async_result.h).
+  template <class V, class F, class... Args>
+  auto apply_async(Callbacks<V> callbacks, F f, Args&&... args) {
+    return submit_apply(callbacks_hook(std::move(callbacks)), f, std::forward<Args>(args)...);
   }
 
   template <class F, class T>
@@ -242,6 +243,15 @@ class ThreadPool {
     task_detail::check_map_task<decltype(fp), T>();
     return AsyncResult(submit_map<task_detail::MapResultOf<decltype(fp), T>, T>(
         nullptr, std::vector<T>(items), chunksize, item_caller<T>(fp)));
+  }
+  template <class V, class F, class T>
+  auto map_async(Callbacks<V> callbacks, F f, const std::vector<T>& items,
+                 std::size_t chunksize = 0) {
+    auto fp = task_detail::as_function_pointer(f);
+    task_detail::check_map_task<decltype(fp), T>();
+    return AsyncResult(submit_map<task_detail::MapResultOf<decltype(fp), T>, T>(
+        nullptr, std::vector<T>(items), chunksize, item_caller<T>(fp),
+        callbacks_hook(std::move(callbacks))));
   }
 
   template <class F, class... A>
@@ -262,6 +272,16 @@ class ThreadPool {
     return AsyncResult(submit_map<task_detail::StarmapResultOf<decltype(fp), Tuple>, Tuple>(
         nullptr, std::vector<Tuple>(items), chunksize, tuple_caller<Tuple>(fp)));
   }
+  template <class V, class F, class... A>
+  auto starmap_async(Callbacks<V> callbacks, F f, const std::vector<std::tuple<A...>>& items,
+                     std::size_t chunksize = 0) {
+    auto fp = task_detail::as_function_pointer(f);
+    using Tuple = std::tuple<A...>;
+    task_detail::check_starmap_task<decltype(fp), Tuple>();
+    return AsyncResult(submit_map<task_detail::StarmapResultOf<decltype(fp), Tuple>, Tuple>(
+        nullptr, std::vector<Tuple>(items), chunksize, tuple_caller<Tuple>(fp),
+        callbacks_hook(std::move(callbacks))));
+  }
 
   template <class F, class T>
   auto imap(F f, const std::vector<T>& items, std::size_t chunksize = 1) {
@@ -281,6 +301,26 @@ class ThreadPool {
   void terminate();
 
  private:
+  template <class V>
+  async_detail::CallbacksHook<V> callbacks_hook(Callbacks<V>&& callbacks) const {
+    return {callback_runner_, std::move(callbacks)};
+  }
+
+  // `hook` prepares the result's state before the task can run (attaches callbacks, or nothing).
+  template <class Hook, class F, class... Args>
+  auto submit_apply(Hook hook, F f, Args&&... args) {
+    auto fp = task_detail::as_function_pointer(f);
+    using Fp = decltype(fp);
+    task_detail::check_task<Fp>();
+    using R = std::decay_t<task_detail::ResultOf<Fp>>;
+    auto job = std::make_shared<thread_pool_detail::ApplyJob<Fp, R>>(
+        fp, task_detail::pack_arguments<Fp>(std::forward<Args>(args)...));
+    AsyncResult<R> result(job->state());
+    hook(job->state());
+    submit(std::move(job));
+    return result;
+  }
+
   template <class T, class Fp>
   static auto item_caller(Fp fp) {
     return [fp](const T& item) -> decltype(auto) { return fp(item); };
@@ -290,15 +330,16 @@ class ThreadPool {
     return [fp](const Tuple& item) -> decltype(auto) { return std::apply(fp, item); };
   }
 
-  template <class R, class T, class Call>
+  template <class R, class T, class Call, class Hook = async_detail::NoHook>
   auto submit_map(const std::vector<T>* borrowed, std::vector<T>&& owned, std::size_t chunksize,
-                  Call call) {
+                  Call call, Hook hook = {}) {
     static_assert(std::is_void_v<R> || std::is_default_constructible_v<R>,
                   "procpar: map results must be default constructible");
     const std::size_t n = borrowed != nullptr ? borrowed->size() : owned.size();
     auto job = std::make_shared<thread_pool_detail::MapJob<R, T, Call>>(
         borrowed, std::move(owned), task_detail::plan_chunks(n, chunksize, workers()), call);
     auto state = job->state();
+    hook(state);
     if (n == 0) {
       check_open();
       job->finish_empty();
@@ -330,6 +371,7 @@ class ThreadPool {
   void check_open();
   void submit(std::shared_ptr<thread_pool_detail::Job> job);
   void worker_loop();
+  void start_worker(const PoolOptions& options);
 
   std::mutex mutex_;
   std::condition_variable work_ready_;
@@ -344,6 +386,11 @@ class ThreadPool {
   std::atomic<bool> spinner_{false};         // an idle worker is spinning
   std::atomic<std::size_t> outstanding_{0};  // chunks submitted and not yet finished
   std::vector<std::thread> threads_;
+  // Counted under mutex_ by the worker threads as they finish the initializer.
+  std::size_t initialized_ = 0;
+  std::optional<InitializerError> initializer_error_;
+  std::shared_ptr<async_detail::CallbackRunner> callback_runner_ =
+      std::make_shared<async_detail::CallbackRunner>(async_detail::CallbackRunner::Mode::kThread);
 };
 
 }  // namespace procpar
