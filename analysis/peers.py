@@ -10,6 +10,9 @@ is compared with each goal's reference in the same run:
     faster than every library peer, and within 10 % of the hand-written OpenMP kernel (scan, pack);
     within 10 % of the thread pool (every bulk primitive);
     at least 30 times CPython's multiprocessing + Counter throughput (word count).
+The command also prints the goals of the MPI layer (analysis/mpi.py): the distributed
+primitives on k ranks within 10 % of the process pool with k workers, and no bulk data through
+rank 0; a goal whose data the run lacks reads "not measured in this run".
 
 A goal's ratio is the median, over every pair of repetitions, of the process pool's time over the
 reference's; the goal is met when that median is at most the goal's limit. For a reference with
@@ -26,7 +29,7 @@ the primitives it had to leave out.
 import sys
 from dataclasses import dataclass
 
-from analysis import paths
+from analysis import mpi, paths
 from analysis.runs import InputError, load_runs
 from analysis.stats import CORES, LARGEST, resolve, select, speedup
 
@@ -178,11 +181,12 @@ def main(argv=None):
     present = [e for e in EXPERIMENTS if paths.experiment_csv(argv[0], e).is_file()]
     primitives = [p for p in PRIMITIVES if p.experiment in present]
     try:
-        if not primitives:
+        if not primitives and not paths.experiment_csv(argv[0], mpi.PRIMITIVES).is_file():
             raise InputError(f"{argv[0]}: none of the experiments the goals need "
-                             f"({', '.join(EXPERIMENTS)})")
+                             f"({', '.join(EXPERIMENTS + (mpi.PRIMITIVES,))})")
         (run,) = load_runs(argv, present)
         results = evaluate(run, primitives)
+        mpi_results = mpi.goals(run)
     except (InputError, LookupError) as e:
         print(f"peers: {e}", file=sys.stderr)
         return 2
@@ -195,6 +199,9 @@ def main(argv=None):
               f"{r.variant}/process {r.process_seconds * 1e3:9.3f} ms  vs {r.reference:24} "
               f"{r.reference_seconds * 1e3:9.3f} ms  ratio {r.ratio:6.3f} (limit {r.limit:.3f})"
               f"  {'met' if r.met else 'MISSED'}")
+    print("on MPI (k ranks on this machine against the process pool with k workers):")
+    for g in mpi_results:
+        print(mpi.describe_goal(g))
     return 0
 
 
