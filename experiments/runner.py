@@ -45,12 +45,14 @@ from tidy import ExperimentError, read_reference_rows, tidy_rows  # noqa: E402
 # count): a run past this is killed.
 TIMEOUT_SECONDS = {"quick": 300, "full": 1800}
 
-# An MPI experiment (MPI_EXPERIMENTS in experiments/BUILD) runs once per rank count, under
-# mpirun on this machine: more ranks than cores (--oversubscribe), shared memory only (pml ob1,
-# btl self and vader: no UCX or InfiniBand probing), no binding (the machine is shared).
+# An MPI experiment (MPI_EXPERIMENTS in experiments/BUILD) runs once per rank count (--mpi-ranks)
+# under mpirun: more ranks than cores allowed (--oversubscribe), no binding (the machine is
+# shared), pml ob1 with shared memory only on one machine (btl self and vader: no UCX or
+# InfiniBand probing); with --hostfile, the hosts it names and TCP between them as well.
+# PROCPAR_PROFILE is exported to every rank (-x), remote ones included.
 MPI_RANKS = (1, 2, 4)
-MPIRUN = ("mpirun", "--oversubscribe", "--bind-to", "none", "--mca", "pml", "ob1",
-          "--mca", "btl", "self,vader")
+MPIRUN = ("mpirun", "--oversubscribe", "--bind-to", "none", "-x", "PROCPAR_PROFILE",
+          "--mca", "pml", "ob1")
 
 @dataclasses.dataclass(frozen=True)
 class Context:
@@ -58,6 +60,8 @@ class Context:
     machine.json): what to run, from where, into where, and how."""
     selected: tuple        # the experiments to run, in registry order
     mpi: frozenset         # those of the registry that run under mpirun
+    mpi_ranks: tuple       # the rank counts each of those runs at
+    hostfile: str | None   # mpirun's hostfile (a cluster); None: this machine
     run_name: str
     run_dir: str
     results_dir: str
@@ -86,8 +90,9 @@ class MpiJob:
     directory of its own (Open MPI's and PMIx's files live under TMPDIR) that `close` removes
     whatever happened, so a killed job leaves no files behind either."""
 
-    def __init__(self, ranks, env):
+    def __init__(self, ranks, env, hostfile=None):
         self.ranks = ranks
+        self.hostfile = hostfile
         # In /tmp: a deeper TMPDIR (Bazel's) can make PMIx's socket paths too long.
         self.session = tempfile.mkdtemp(prefix="procpar-mpi.", dir="/tmp")
         # As root, Open MPI refuses to start without both variables.
@@ -95,7 +100,11 @@ class MpiJob:
                         OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
 
     def command(self, binary, *args):
-        return [*MPIRUN, "-np", str(self.ranks), binary, *args]
+        if self.hostfile:
+            where = ["--hostfile", self.hostfile, "--mca", "btl", "self,vader,tcp"]
+        else:
+            where = ["--mca", "btl", "self,vader"]
+        return [*MPIRUN, *where, "-np", str(self.ranks), binary, *args]
 
     def close(self):
         shutil.rmtree(self.session, ignore_errors=True)
@@ -164,8 +173,9 @@ def _mpi_json_name(name, ranks):
 
 def run_experiment(ctx, name, progress):
     """Runs one experiment into ctx.run_dir; raises ExperimentError (or child.TimedOut) if it
-    fails. An MPI experiment runs at each of MPI_RANKS ranks; rank 0 writes one JSON report per
-    rank count (<name>.np<k>.json), and the rows of all of them make one CSV, p = the ranks."""
+    fails. An MPI experiment runs at each of ctx.mpi_ranks ranks; rank 0 writes one JSON report
+    per rank count (<name>.np<k>.json), and the rows of all of them make one CSV, p = the
+    ranks."""
     binary = os.path.join(ctx.bin_dir, name)
     if not os.access(binary, os.X_OK):
         raise ExperimentError(f"no experiment binary {binary} (is //experiments:{name} built and "
@@ -177,10 +187,10 @@ def run_experiment(ctx, name, progress):
         arguments = []
         rows = []
         if name in ctx.mpi:
-            for ranks in MPI_RANKS:
+            for ranks in ctx.mpi_ranks:
                 partial_json = os.path.join(ctx.run_dir, f".{name}.np{ranks}.json.partial")
                 reports[_mpi_json_name(name, ranks)] = partial_json
-                job = MpiJob(ranks, env)
+                job = MpiJob(ranks, env, ctx.hostfile)
                 try:
                     report = _run_binary(ctx, name, binary, env, partial_json, progress, job)
                 finally:
@@ -236,6 +246,12 @@ def _parser():
                         help="those of the registry that run under mpirun at "
                              + ", ".join(map(str, MPI_RANKS)) + " ranks, comma-separated (set "
                              "by experiments/BUILD)")
+    parser.add_argument("--mpi-ranks", default=",".join(map(str, MPI_RANKS)),
+                        help="rank counts of the MPI experiments, comma-separated (default "
+                             "%(default)s)")
+    parser.add_argument("--hostfile",
+                        help="run the MPI experiments on the hosts of this Open MPI hostfile "
+                             "(README: on a cluster) rather than on this machine")
     parser.add_argument("--profile", choices=sorted(common.PROFILES),
                         help="quick (CI, minutes) or full (the paper); default full, or the "
                              "resumed run's")
@@ -333,10 +349,20 @@ def parse_args(argv):
         if os.path.exists(run_dir):
             parser.error(f"run folder {run_dir} exists already (resume it with --resume)")
 
+    try:
+        mpi_ranks = tuple(int(k) for k in args.mpi_ranks.split(","))
+    except ValueError:
+        mpi_ranks = ()
+    if not mpi_ranks or min(mpi_ranks) < 1 or len(set(mpi_ranks)) != len(mpi_ranks):
+        parser.error(f"--mpi-ranks must be distinct positive integers, comma-separated, not "
+                     f"'{args.mpi_ranks}'")
+    if args.hostfile and not os.path.isfile(args.hostfile):
+        parser.error(f"--hostfile {args.hostfile}: no such file")
     bin_dir = args.bin_dir or os.path.dirname(os.path.abspath(__file__))
     ctx = Context(
         selected=selected,
-        mpi=frozenset(n for n in args.mpi_experiments.split(",") if n),
+        mpi=frozenset(n for n in args.mpi_experiments.split(",") if n), mpi_ranks=mpi_ranks,
+        hostfile=os.path.abspath(args.hostfile) if args.hostfile else None,
         run_name=run_name, run_dir=run_dir, results_dir=results_dir,
         resume=bool(args.resume), profile=profile, repetitions=repetitions,
         timeout=args.timeout or TIMEOUT_SECONDS[profile], bin_dir=bin_dir,
@@ -363,6 +389,10 @@ def machine_record(ctx):
         # the scripts interleaved lack the second key, as their CPython rows were in sequence.
         "repetitions_interleaved": common.INTERLEAVE_REPETITIONS,
         "cpython_repetitions_interleaved": common.INTERLEAVE_REPETITIONS,
+        # Where the MPI experiments ran: at these rank counts, on this machine (no hostfile)
+        # or on the hosts of the hostfile.
+        "mpi_ranks": list(ctx.mpi_ranks),
+        "mpi_hostfile": ctx.hostfile,
         **machine.describe(ctx.workspace, ctx.python, ctx.compilation_mode, ctx.copts),
     }
 

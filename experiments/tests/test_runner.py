@@ -374,6 +374,40 @@ class SuiteTest(unittest.TestCase):
         self.assertEqual([s for s in sessions if os.path.exists(s)], [])
         self.assertTrue(os.path.exists(os.path.join(run, "good.json")))
 
+    def test_mpi_ranks_and_a_hostfile_choose_where_the_job_runs(self):
+        self.mpi_experiment("collectives")
+        hostfile = os.path.join(self.dir.name, "hosts")
+        with open(hostfile, "w") as f:
+            f.write("localhost slots=3\n")
+        status, output = self.main(["collectives"], "--mpi-experiments=collectives",
+                                   "--mpi-ranks=1,3", f"--hostfile={hostfile}",
+                                   "--profile=quick", "--run-name=r1")
+        self.assertEqual(status, 0, output)
+        rows = read_csv(os.path.join(self.run_dir(), "collectives.csv"))
+        self.assertEqual({r["p"] for r in rows}, {"1", "3"})
+        self.assertEqual(sorted((rank, ranks) for rank, ranks, _ in self.mpi_calls("collectives")),
+                         [(0, 1), (0, 3), (1, 3), (2, 3)])
+        with open(os.path.join(self.run_dir(), "machine.json")) as f:
+            machine = json.load(f)
+        self.assertEqual((machine["mpi_ranks"], machine["mpi_hostfile"]), ([1, 3], hostfile))
+        job = runner.MpiJob(2, {}, hostfile)
+        try:
+            command = job.command("/bin/x", "--a")
+        finally:
+            job.close()
+        self.assertEqual(command[-4:], ["-np", "2", "/bin/x", "--a"])
+        self.assertIn(f"--hostfile {hostfile} --mca btl self,vader,tcp", " ".join(command))
+
+    def test_bad_mpi_ranks_or_hostfile_are_errors_of_the_command_line(self):
+        for option, message in (("--mpi-ranks=1,x", "--mpi-ranks must be"),
+                                ("--mpi-ranks=2,2", "--mpi-ranks must be"),
+                                ("--mpi-ranks=0", "--mpi-ranks must be"),
+                                ("--hostfile=/nonexistent/hosts", "no such file")):
+            with mock.patch("sys.stderr", io.StringIO()) as err:
+                with self.assertRaises(SystemExit):
+                    runner.main(self.argv(["a"], option), stream=io.StringIO())
+            self.assertIn(message, err.getvalue())
+
     def test_mpi_experiment_names_must_be_in_the_registry(self):
         with mock.patch("sys.stderr", io.StringIO()) as err:
             with self.assertRaises(SystemExit):
