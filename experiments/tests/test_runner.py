@@ -96,7 +96,7 @@ FAKE_REFERENCE = textwrap.dedent("""\
 
 # A stand-in MPI experiment, started by the runner under a real mpirun: every rank appends
 # "rank ranks TMPDIR" to <name>.calls; rank 0 alone lists benchmarks and writes the JSON report,
-# its rows at p = the number of ranks. In mode hang, from 2 ranks on, every rank starts a worker,
+# its rows at p = the number of ranks (mode badp: one more). In mode hang, from 2 ranks on, every rank starts a worker,
 # records both pids in <name>.pids and sleeps.
 FAKE_MPI_BINARY = textwrap.dedent("""\
     #!/usr/bin/python3
@@ -106,7 +106,7 @@ FAKE_MPI_BINARY = textwrap.dedent("""\
     ranks = int(os.environ["OMPI_COMM_WORLD_SIZE"])
     with open(os.path.join(here, name + ".mode")) as f:
         mode = f.read().strip()
-    names = [f"allreduce/mpi/bytes:8/p:{ranks}/real_time"]
+    names = [f"allreduce/mpi/bytes:8/p:{ranks + (mode == 'badp')}/real_time"]
     if "--benchmark_list_tests=true" in sys.argv:
         if rank == 0:
             print("\\n".join(names))
@@ -407,6 +407,15 @@ class SuiteTest(unittest.TestCase):
                 with self.assertRaises(SystemExit):
                     runner.main(self.argv(["a"], option), stream=io.StringIO())
             self.assertIn(message, err.getvalue())
+
+    def test_mpi_rows_whose_p_is_not_the_ranks_fail_the_experiment(self):
+        self.mpi_experiment("collectives", mode="badp")
+        status, output = self.main(["collectives"], "--mpi-experiments=collectives",
+                                   "--profile=quick", "--run-name=r1")
+        self.assertEqual(status, 1)
+        self.assertIn("collectives at 1 ranks: rows with p = [2]", output)
+        self.assertEqual(sorted(os.listdir(self.run_dir())),
+                         ["collectives.error.txt", "machine.json", "run.json"])
 
     def test_mpi_experiment_names_must_be_in_the_registry(self):
         with mock.patch("sys.stderr", io.StringIO()) as err:
