@@ -110,19 +110,30 @@ class MpiJob:
         shutil.rmtree(self.session, ignore_errors=True)
 
 
+# Seconds --benchmark_list_tests may take (an MPI job's start-up included).
+LIST_TIMEOUT_SECONDS = 120
+
+
 def list_benchmarks(command, env):
+    """The benchmark names `command` registers. Runs in a process group of its own, killed
+    whole when the listing ends, times out or is interrupted (an MPI job's ranks included)."""
     binary = command[-1]
+    process = subprocess.Popen([*command, "--benchmark_list_tests=true"], env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, errors="replace",
+                               start_new_session=True)
     try:
-        result = subprocess.run([*command, "--benchmark_list_tests=true"], env=env,
-                                capture_output=True, text=True, timeout=120,
-                                start_new_session=True)
+        stdout, stderr = process.communicate(timeout=LIST_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        raise ExperimentError(f"{binary} --benchmark_list_tests did not finish in 120 s") from None
-    if result.returncode != 0:
+        raise ExperimentError(f"{binary} --benchmark_list_tests did not finish in "
+                              f"{LIST_TIMEOUT_SECONDS:g} s and was killed") from None
+    finally:
+        child.end_group(process)
+    if process.returncode != 0:
         raise ExperimentError(
-            f"{binary} --benchmark_list_tests: {child.describe_status(result.returncode)}"
-            f"\n{(result.stdout + result.stderr).strip()[-2000:]}")
-    names = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+            f"{binary} --benchmark_list_tests: {child.describe_status(process.returncode)}"
+            f"\n{(stdout + stderr).strip()[-2000:]}")
+    names = [line.strip() for line in stdout.splitlines() if line.strip()]
     if not names:
         raise ExperimentError(f"{binary} registers no benchmarks")
     return names

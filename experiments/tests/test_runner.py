@@ -96,8 +96,9 @@ FAKE_REFERENCE = textwrap.dedent("""\
 
 # A stand-in MPI experiment, started by the runner under a real mpirun: every rank appends
 # "rank ranks TMPDIR" to <name>.calls; rank 0 alone lists benchmarks and writes the JSON report,
-# its rows at p = the number of ranks (mode badp: one more). In mode hang, from 2 ranks on, every rank starts a worker,
-# records both pids in <name>.pids and sleeps.
+# its rows at p = the number of ranks (mode badp: one more). In mode hang, from 2 ranks on, every
+# rank starts a worker, records both pids in <name>.pids and sleeps (mode hanglist: already when
+# asked to list its benchmarks).
 FAKE_MPI_BINARY = textwrap.dedent("""\
     #!/usr/bin/python3
     import json, os, subprocess, sys, time
@@ -107,13 +108,14 @@ FAKE_MPI_BINARY = textwrap.dedent("""\
     with open(os.path.join(here, name + ".mode")) as f:
         mode = f.read().strip()
     names = [f"allreduce/mpi/bytes:8/p:{ranks + (mode == 'badp')}/real_time"]
-    if "--benchmark_list_tests=true" in sys.argv:
+    listing = "--benchmark_list_tests=true" in sys.argv
+    if listing and mode != "hanglist":
         if rank == 0:
             print("\\n".join(names))
         sys.exit(0)
     with open(os.path.join(here, name + ".calls"), "a") as f:
         f.write(f"{rank} {ranks} {os.environ['TMPDIR']}\\n")
-    if mode == "hang" and ranks > 1:
+    if (mode == "hang" and ranks > 1) or mode == "hanglist":
         worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
         with open(os.path.join(here, name + ".pids"), "a") as f:
             f.write(f"{os.getpid()} {worker.pid}\\n")
@@ -444,6 +446,15 @@ class SuiteTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.run_dir(), "hangs.csv")))
         self.assertEqual([f for f in os.listdir(self.run_dir()) if f.startswith(".")], [])
         self.assertTrue(os.path.exists(os.path.join(self.run_dir(), "good.csv")))
+
+    def test_a_hanging_listing_kills_the_whole_mpirun_job(self):
+        self.mpi_experiment("hangs", mode="hanglist")
+        with mock.patch.object(runner, "LIST_TIMEOUT_SECONDS", 3):
+            status, output = self.main(["hangs"], "--mpi-experiments=hangs", "--profile=quick",
+                                       "--run-name=r1", "--mpi-ranks=2")
+        self.assertEqual(status, 1)
+        self.assertIn("--benchmark_list_tests did not finish in 3 s and was killed", output)
+        self.check_mpi_job_gone("hangs")
 
     def test_sigterm_during_an_mpi_job_leaves_no_process(self):
         status, output, _ = self.interrupt(signal.SIGTERM, mpi=True)
