@@ -201,7 +201,7 @@ def main(argv=None):
               f"  {'met' if r.met else 'MISSED'}")
     print("on MPI (k ranks on this machine against the process pool with k workers):")
     for g in mpi_results:
-        print(mpi.describe_goal(g))
+        print("  " + mpi.describe_goal(g))
     return 0
 
 
