@@ -257,9 +257,9 @@ def _parser():
                         help="those of the registry that run under mpirun at "
                              + ", ".join(map(str, MPI_RANKS)) + " ranks, comma-separated (set "
                              "by experiments/BUILD)")
-    parser.add_argument("--mpi-ranks", default=",".join(map(str, MPI_RANKS)),
+    parser.add_argument("--mpi-ranks",
                         help="rank counts of the MPI experiments, comma-separated (default "
-                             "%(default)s)")
+                             + ",".join(map(str, MPI_RANKS)) + ", or the resumed run's)")
     parser.add_argument("--hostfile",
                         help="run the MPI experiments on the hosts of this Open MPI hostfile "
                              "(README: on a cluster) rather than on this machine")
@@ -360,13 +360,21 @@ def parse_args(argv):
         if os.path.exists(run_dir):
             parser.error(f"run folder {run_dir} exists already (resume it with --resume)")
 
-    try:
-        mpi_ranks = tuple(int(k) for k in args.mpi_ranks.split(","))
-    except ValueError:
-        mpi_ranks = ()
-    if not mpi_ranks or min(mpi_ranks) < 1 or len(set(mpi_ranks)) != len(mpi_ranks):
-        parser.error(f"--mpi-ranks must be distinct positive integers, comma-separated, not "
-                     f"'{args.mpi_ranks}'")
+    mpi_ranks = MPI_RANKS
+    if args.mpi_ranks is not None:
+        try:
+            mpi_ranks = tuple(int(k) for k in args.mpi_ranks.split(","))
+        except ValueError:
+            mpi_ranks = ()
+        if not mpi_ranks or min(mpi_ranks) < 1 or len(set(mpi_ranks)) != len(mpi_ranks):
+            parser.error(f"--mpi-ranks must be distinct positive integers, comma-separated, "
+                         f"not '{args.mpi_ranks}'")
+    if resumed is not None and "mpi_ranks" in resumed:  # runs before MPI lack the key
+        recorded = tuple(resumed["mpi_ranks"])
+        if args.mpi_ranks is not None and mpi_ranks != recorded:
+            parser.error(f"--resume {run_name}: the run used mpi_ranks "
+                         f"{','.join(map(str, recorded))}, not {args.mpi_ranks}")
+        mpi_ranks = recorded
     if args.hostfile and not os.path.isfile(args.hostfile):
         parser.error(f"--hostfile {args.hostfile}: no such file")
     bin_dir = args.bin_dir or os.path.dirname(os.path.abspath(__file__))

@@ -400,6 +400,23 @@ class SuiteTest(unittest.TestCase):
         self.assertEqual(command[-4:], ["-np", "2", "/bin/x", "--a"])
         self.assertIn(f"--hostfile {hostfile} --mca btl self,vader,tcp", " ".join(command))
 
+    def test_resume_keeps_the_runs_rank_counts(self):
+        self.mpi_experiment("collectives", mode="badp")
+        status, _ = self.main(["collectives"], "--mpi-experiments=collectives",
+                              "--mpi-ranks=1,3", "--profile=quick", "--run-name=r1")
+        self.assertEqual(status, 1)
+        with mock.patch("sys.stderr", io.StringIO()) as err:
+            with self.assertRaises(SystemExit):
+                runner.main(self.argv(["collectives"], "--mpi-experiments=collectives",
+                                      "--resume=r1", "--mpi-ranks=2"), stream=io.StringIO())
+        self.assertIn("the run used mpi_ranks 1,3, not 2", err.getvalue())
+        self.set_mode("collectives", "ok")
+        status, output = self.main(["collectives"], "--mpi-experiments=collectives",
+                                   "--resume=r1")
+        self.assertEqual(status, 0, output)
+        rows = read_csv(os.path.join(self.run_dir(), "collectives.csv"))
+        self.assertEqual({r["p"] for r in rows}, {"1", "3"})
+
     def test_bad_mpi_ranks_or_hostfile_are_errors_of_the_command_line(self):
         for option, message in (("--mpi-ranks=1,x", "--mpi-ranks must be"),
                                 ("--mpi-ranks=2,2", "--mpi-ranks must be"),
