@@ -23,7 +23,7 @@ from analysis import paths
 from analysis.claims import CLAIMS
 from analysis.draw_figure import FIGURES, figure_module
 from analysis.runs import InputError, read_run_list
-from analysis.tables import TABLE_INPUTS, TABLES, VERDICT_TABLES
+from analysis.tables import TABLE_INPUTS, TABLE_OPTIONAL_EXPERIMENTS, TABLES, VERDICT_TABLES
 from analysis.texout import write_atomic
 
 
@@ -102,7 +102,9 @@ def rules(run_dirs, key, runs_stamp):
         reference_list = {paths.REFERENCE_RUNS} if name == "runs" else set()
         rule(paths.table_tex(name),
              analysis_imports("analysis.tables") | set(_run_inputs(run_dirs, experiments))
-             | set(TABLE_INPUTS.get(name, ())) | reference_list,
+             | set(TABLE_INPUTS.get(name, ())) | reference_list
+             | {f for f in _run_inputs(run_dirs, TABLE_OPTIONAL_EXPERIMENTS.get(name, ()))
+                if f.is_file()},
              f"analysis.tables {name} {runs_args} --out $@")
     verdicts = [paths.verdict_json(c.id) for c in CLAIMS]
     for name in VERDICT_TABLES:

@@ -10,6 +10,9 @@ is compared with each goal's reference in the same run:
     faster than every library peer, and within 10 % of the hand-written OpenMP kernel (scan, pack);
     within 10 % of the thread pool (every bulk primitive);
     at least 30 times CPython's multiprocessing + Counter throughput (word count).
+The command also prints the goals of the MPI layer (analysis/mpi.py): the distributed
+primitives on k ranks within 10 % of the process pool with k workers, and no bulk data through
+rank 0; a goal whose data the run lacks reads "not measured in this run".
 
 The goals on the grain (n_1/2) and on the machine's limits are judged by analysis.grain.goals;
 the command prints them after these.
@@ -29,7 +32,7 @@ the primitives it had to leave out.
 import sys
 from dataclasses import dataclass
 
-from analysis import grain, paths
+from analysis import grain, mpi, paths
 from analysis.runs import InputError, load_runs
 from analysis.stats import CORES, LARGEST, resolve, select, speedup
 
@@ -181,12 +184,13 @@ def main(argv=None):
     present = [e for e in EXPERIMENTS if paths.experiment_csv(argv[0], e).is_file()]
     primitives = [p for p in PRIMITIVES if p.experiment in present]
     try:
-        if not primitives:
+        if not primitives and not paths.experiment_csv(argv[0], mpi.PRIMITIVES).is_file():
             raise InputError(f"{argv[0]}: none of the experiments the goals need "
-                             f"({', '.join(EXPERIMENTS)})")
+                             f"({', '.join(EXPERIMENTS + (mpi.PRIMITIVES,))})")
         (run,) = load_runs(argv, present)
         results = evaluate(run, primitives)
         grain_lines = grain.goal_lines(run)  # the goals on n_1/2 and the machine's limits
+        mpi_results = mpi.goals(run)
     except (InputError, LookupError) as e:
         print(f"peers: {e}", file=sys.stderr)
         return 2
@@ -201,6 +205,9 @@ def main(argv=None):
               f"  {'met' if r.met else 'MISSED'}")
     for line in grain_lines:
         print(line)
+    print("on MPI (k ranks on this machine against the process pool with k workers):")
+    for g in mpi_results:
+        print("  " + mpi.describe_goal(g))
     return 0
 
 

@@ -39,6 +39,8 @@ EXPERIMENTS = {e.name: e for e in (
     Experiment("matvec_blas", "Dense matrix-vector product", ("rows", "cols")),
     Experiment("shared_array_lock", "Shared arrays: locked vs raw"),
     Experiment("mapreduce_wordcount", "MapReduce word count"),
+    Experiment("mpi_collectives", "MPI: ping-pong and all-reduce", ("bytes",)),
+    Experiment("mpi_primitives", "MPI: distributed primitives"),
 )}
 
 

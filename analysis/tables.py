@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from analysis import grain, paths
+from analysis import mpi as mpi_analysis
 from analysis import peers as peer_goals
 from analysis import provenance
 from analysis import seed_statements
@@ -462,16 +463,55 @@ def tally(verdict_files):
             + rf"\newcommand{{\claimtally}}{{{text}}}" + "\n")
 
 
+def mpi_results(runs):
+    """The MPI experiments of the reference run(s) (analysis/mpi.py): the fitted alpha and beta
+    of each operation and rank count, and the goals of the distributed primitives. Defines
+    \mpiresults: the table, or a sentence saying that the run predates the MPI experiments."""
+    run = runs[0]
+    if not mpi_analysis.has(run, mpi_analysis.COLLECTIVES):
+        text = (rf"The reference run ({escape(run.name)}) predates the MPI experiments "
+                r"(\texttt{mpi\_collectives}, \texttt{mpi\_primitives}): no MPI measurements "
+                r"are shown.")
+        return _header(runs) + rf"\newcommand{{\mpiresults}}{{{text}}}" + "\n"
+    lines = [r"\begin{tabular}{@{}lrrr@{}}", r"\toprule",
+             r"Operation & ranks & $\alpha$ & $1/\beta$ \\", r"\midrule"]
+    for f in mpi_analysis.fits(run):
+        over = r"$^\dagger$" if f.p > run.cores else ""
+        lines.append(rf"{escape(f.operation)} & {f.p}{over} & {seconds(f.alpha)} & "
+                     rf"{f.bandwidth / 1e9:.2f}\,GB/s \\")
+    lines += [r"\midrule", r"Goal & ranks & $n$ & ratio (limit) \\", r"\midrule"]
+    for g in mpi_analysis.goals(run):
+        what = escape(g.primitive) + (r": rank 0 sends $\le$ others" if "bytes" in g.text
+                                       else r": within 10\,\% of the process pool")
+        if g.k is None:
+            lines.append(rf"{what} & \multicolumn{{3}}{{l}}{{{mpi_analysis.NOT_MEASURED}}} \\")
+            continue
+        verdict = "" if g.met else r" \textbf{missed}"
+        lines.append(rf"{what} & {g.k} & {_size_text(g.n)} & {number(g.ratio)} "
+                     rf"({number(g.limit)}){verdict} \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if any(f.p > run.cores for f in mpi_analysis.fits(run)):
+        lines.append(rf"\par\smallskip$^\dagger$\,more ranks than the run's {run.cores} cores "
+                     r"(oversubscribed: the ranks share cores).")
+    return (_header(runs) + r"\newcommand{\mpiresults}{%" + "\n" + "\n".join(lines)
+            + "}\n")
+
+
 TABLES = {"machine": (machine, ()), "pool_cost": (pool_cost, ("pool_overhead",)),
           "scheduler": (scheduler, ("map_chunksize",)), "runs": (runs_macros, ()),
           "peers": (peers, peer_goals.EXPERIMENTS), "statements": (statements, ()),
-          "reproduce": (reproduce, ()),
+          "reproduce": (reproduce, ()), "mpi": (mpi_results, ()),
           # machine_limits is read when the run has it (the reference run may not).
           "grain": (grain.grain_table, grain.EXPERIMENTS), "limits": (grain.limits_table, ()),
           "grain_goals": (grain.goals_table, grain.EXPERIMENTS)}
 
 # Files beyond the runs' own that a table reads (paper/Makefile rebuilds it when they change).
 TABLE_INPUTS = {"reproduce": (paths.BASELINE_SPEEDUPS,)}
+
+# Experiments a table reads when the run has them (an older run predates them): the table
+# depends on their CSVs where they exist.
+TABLE_OPTIONAL_EXPERIMENTS = {"mpi": mpi_analysis.EXPERIMENTS + tuple(
+    experiment for experiment, _, _ in mpi_analysis.POOL_REFERENCES.values())}
 
 VERDICT_TABLES = {"claims": claims, "tally": tally}
 

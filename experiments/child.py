@@ -32,30 +32,37 @@ class Child:
             self._on_line(line)
 
     def kill_group(self):
-        """Ends the child and everything it started. Signals are held off meanwhile, so a
-        second Ctrl-C cannot leave the group half killed."""
-        held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-        try:
-            group = self.process.pid
-            if self.process.poll() is None:
-                _signal_group(group, signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=3)
-                except subprocess.TimeoutExpired:
-                    pass
-            # Whatever is left of the group (the child itself if SIGTERM did not end it,
-            # workers it forked) gets SIGKILL.
-            _signal_group(group, signal.SIGKILL)
-            self.process.wait()
-            self._reader.join(timeout=5)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        """Ends the child and everything it started (end_group), then the output reader."""
+        end_group(self.process)
+        self._reader.join(timeout=5)
 
     def tail_text(self):
         if not self.tail:
             return "(no output)"
         return "last output:\n  " + "\n  ".join(self.tail)
+
+
+def end_group(process, grace=3):
+    """Ends `process`, started with start_new_session=True, and everything it started: SIGTERM
+    to its process group, up to `grace` seconds for it to exit, then SIGKILL to whatever is left
+    of the group. The SIGTERM matters for mpirun: Open MPI puts each rank in a process group of
+    its own, out of reach of a signal to mpirun's group, and mpirun kills its ranks when it gets
+    SIGTERM. Signals are held off meanwhile, so a second Ctrl-C cannot leave the group half
+    killed."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        group = process.pid
+        if process.poll() is None:
+            _signal_group(group, signal.SIGTERM)
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        _signal_group(group, signal.SIGKILL)
+        process.wait()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _signal_group(group, sig):

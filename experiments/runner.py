@@ -25,9 +25,11 @@ import dataclasses
 import datetime
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
@@ -39,14 +41,27 @@ from machine import default_run_name  # noqa: E402  (also the Makefile's, throug
 from progress import Progress, clock, earlier_durations  # noqa: E402
 from tidy import ExperimentError, read_reference_rows, tidy_rows  # noqa: E402
 
-# Per experiment and part (the binary, the reference script): a run past this is killed.
+# Per experiment and part (the binary, the reference script; for an MPI experiment each rank
+# count): a run past this is killed.
 TIMEOUT_SECONDS = {"quick": 300, "full": 1800}
+
+# An MPI experiment (MPI_EXPERIMENTS in experiments/BUILD) runs once per rank count (--mpi-ranks)
+# under mpirun: more ranks than cores allowed (--oversubscribe), no binding (the machine is
+# shared), pml ob1 with shared memory only on one machine (btl self and vader: no UCX or
+# InfiniBand probing); with --hostfile, the hosts it names and TCP between them as well.
+# PROCPAR_PROFILE is exported to every rank (-x), remote ones included.
+MPI_RANKS = (1, 2, 4)
+MPIRUN = ("mpirun", "--oversubscribe", "--bind-to", "none", "-x", "PROCPAR_PROFILE",
+          "--mca", "pml", "ob1")
 
 @dataclasses.dataclass(frozen=True)
 class Context:
     """One run of the suite, resolved from the command line (and, with --resume, from the run's
     machine.json): what to run, from where, into where, and how."""
     selected: tuple        # the experiments to run, in registry order
+    mpi: frozenset         # those of the registry that run under mpirun
+    mpi_ranks: tuple       # the rank counts each of those runs at
+    hostfile: str | None   # mpirun's hostfile (a cluster); None: this machine
     run_name: str
     run_dir: str
     results_dir: str
@@ -70,18 +85,55 @@ def _raise_interrupted(signum, frame):
     raise Interrupted(signal.Signals(signum).name)
 
 
-def list_benchmarks(binary, env):
+class MpiJob:
+    """How one run of an MPI experiment at `ranks` ranks is started: under mpirun, with a session
+    directory of its own (Open MPI's and PMIx's files live under TMPDIR) that `close` removes
+    whatever happened, so a killed job leaves no files behind either."""
+
+    def __init__(self, ranks, env, hostfile=None):
+        self.ranks = ranks
+        self.hostfile = hostfile
+        # In /tmp: a deeper TMPDIR (Bazel's) can make PMIx's socket paths too long.
+        self.session = tempfile.mkdtemp(prefix="procpar-mpi.", dir="/tmp")
+        # As root, Open MPI refuses to start without both variables.
+        self.env = dict(env, TMPDIR=self.session, OMPI_ALLOW_RUN_AS_ROOT="1",
+                        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+
+    def command(self, binary, *args):
+        if self.hostfile:
+            where = ["--hostfile", self.hostfile, "--mca", "btl", "self,vader,tcp"]
+        else:
+            where = ["--mca", "btl", "self,vader"]
+        return [*MPIRUN, *where, "-np", str(self.ranks), binary, *args]
+
+    def close(self):
+        shutil.rmtree(self.session, ignore_errors=True)
+
+
+# Seconds --benchmark_list_tests may take (an MPI job's start-up included).
+LIST_TIMEOUT_SECONDS = 120
+
+
+def list_benchmarks(command, env):
+    """The benchmark names `command` registers. Runs in a process group of its own, killed
+    whole when the listing ends, times out or is interrupted (an MPI job's ranks included)."""
+    binary = command[-1]
+    process = subprocess.Popen([*command, "--benchmark_list_tests=true"], env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, errors="replace",
+                               start_new_session=True)
     try:
-        result = subprocess.run([binary, "--benchmark_list_tests=true"], env=env,
-                                capture_output=True, text=True, timeout=120,
-                                start_new_session=True)
+        stdout, stderr = process.communicate(timeout=LIST_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        raise ExperimentError(f"{binary} --benchmark_list_tests did not finish in 120 s") from None
-    if result.returncode != 0:
+        raise ExperimentError(f"{binary} --benchmark_list_tests did not finish in "
+                              f"{LIST_TIMEOUT_SECONDS:g} s and was killed") from None
+    finally:
+        child.end_group(process)
+    if process.returncode != 0:
         raise ExperimentError(
-            f"{binary} --benchmark_list_tests: {child.describe_status(result.returncode)}"
-            f"\n{(result.stdout + result.stderr).strip()[-2000:]}")
-    names = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+            f"{binary} --benchmark_list_tests: {child.describe_status(process.returncode)}"
+            f"\n{(stdout + stderr).strip()[-2000:]}")
+    names = [line.strip() for line in stdout.splitlines() if line.strip()]
     if not names:
         raise ExperimentError(f"{binary} registers no benchmarks")
     return names
@@ -94,41 +146,78 @@ def _remove(path):
         pass
 
 
+def _run_binary(ctx, name, binary, env, partial_json, progress, job=None):
+    """One run of the experiment's binary (under `job`'s mpirun when given) writing Google
+    Benchmark's JSON report to partial_json; returns the report."""
+    def launch(*args):
+        return job.command(binary, *args) if job else [binary, *args]
+    run_env = job.env if job else env
+    where = f"{name} at {job.ranks} ranks" if job else name
+    instances = set(list_benchmarks(launch(), run_env))
+    progress.set_phase(f"C++, {job.ranks} ranks" if job else "C++",
+                       total=len(instances) * ctx.repetitions)
+
+    def count(line):
+        words = line.split()
+        if words and words[0] in instances:
+            progress.step()
+
+    status, tail = child.run(
+        launch(f"--benchmark_out={partial_json}", "--benchmark_out_format=json",
+               f"--benchmark_repetitions={ctx.repetitions}",
+               "--benchmark_enable_random_interleaving="
+               + str(common.INTERLEAVE_REPETITIONS).lower(),
+               f"--benchmark_min_time={common.PROFILES[ctx.profile]['min_time']}"),
+        run_env, ctx.timeout, count, progress.tick)
+    if status != 0:
+        raise ExperimentError(f"{where}: {child.describe_status(status)}\n{tail}")
+    try:
+        with open(partial_json) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise ExperimentError(f"{where}: unreadable JSON report: {e}") from None
+
+
+def _mpi_json_name(name, ranks):
+    return f"{name}.np{ranks}.json"
+
+
 def run_experiment(ctx, name, progress):
     """Runs one experiment into ctx.run_dir; raises ExperimentError (or child.TimedOut) if it
-    fails."""
+    fails. An MPI experiment runs at each of ctx.mpi_ranks ranks; rank 0 writes one JSON report
+    per rank count (<name>.np<k>.json), and the rows of all of them make one CSV, p = the
+    ranks."""
     binary = os.path.join(ctx.bin_dir, name)
     if not os.access(binary, os.X_OK):
         raise ExperimentError(f"no experiment binary {binary} (is //experiments:{name} built and "
                               "listed in EXPERIMENTS?)")
     env = dict(os.environ, PROCPAR_PROFILE=ctx.profile)
-    partial_json = os.path.join(ctx.run_dir, f".{name}.json.partial")
     partial_csv = os.path.join(ctx.run_dir, f".{name}.cpython.csv.partial")
+    reports = {}  # final JSON name -> partial JSON path
     try:
-        instances = set(list_benchmarks(binary, env))
-        progress.set_phase("C++", total=len(instances) * ctx.repetitions)
-
-        def count(line):
-            words = line.split()
-            if words and words[0] in instances:
-                progress.step()
-
-        status, tail = child.run(
-            [binary, f"--benchmark_out={partial_json}", "--benchmark_out_format=json",
-             f"--benchmark_repetitions={ctx.repetitions}",
-             "--benchmark_enable_random_interleaving="
-             + str(common.INTERLEAVE_REPETITIONS).lower(),
-             f"--benchmark_min_time={common.PROFILES[ctx.profile]['min_time']}"],
-            env, ctx.timeout, count, progress.tick)
-        if status != 0:
-            raise ExperimentError(f"{name}: {child.describe_status(status)}\n{tail}")
-        try:
-            with open(partial_json) as f:
-                report = json.load(f)
-        except (OSError, ValueError) as e:
-            raise ExperimentError(f"{name}: unreadable JSON report: {e}") from None
         arguments = []
-        rows = tidy_rows(name, report, arguments)
+        rows = []
+        if name in ctx.mpi:
+            for ranks in ctx.mpi_ranks:
+                partial_json = os.path.join(ctx.run_dir, f".{name}.np{ranks}.json.partial")
+                reports[_mpi_json_name(name, ranks)] = partial_json
+                job = MpiJob(ranks, env, ctx.hostfile)
+                try:
+                    report = _run_binary(ctx, name, binary, env, partial_json, progress, job)
+                finally:
+                    job.close()
+                ranked = tidy_rows(name, report, arguments)
+                wrong = {row["p"] for row in ranked} - {ranks}
+                if wrong:
+                    raise ExperimentError(
+                        f"{name} at {ranks} ranks: rows with p = {sorted(wrong, key=str)}; an "
+                        "MPI experiment's p is its number of ranks")
+                rows += ranked
+        else:
+            partial_json = os.path.join(ctx.run_dir, f".{name}.json.partial")
+            reports[f"{name}.json"] = partial_json
+            rows = tidy_rows(name, _run_binary(ctx, name, binary, env, partial_json, progress),
+                             arguments)
 
         script = os.path.join(ctx.python_dir, f"{name}.py")
         if os.path.exists(script):
@@ -146,12 +235,14 @@ def run_experiment(ctx, name, progress):
                     f"python/{name}.py: {child.describe_status(status)}\n{tail}")
             rows += read_reference_rows(name, partial_csv)
 
-        os.replace(partial_json, os.path.join(ctx.run_dir, f"{name}.json"))
+        for final, partial in reports.items():
+            os.replace(partial, os.path.join(ctx.run_dir, final))
         common.write_atomic(os.path.join(ctx.run_dir, f"{name}.csv"),
                             common.csv_text(rows, leading=arguments))
         return len(rows)
     finally:
-        _remove(partial_json)
+        for partial in reports.values():
+            _remove(partial)
         _remove(partial_csv)
 
 
@@ -162,6 +253,16 @@ def _parser():
     parser.add_argument("--experiments", required=True,
                         help="the registry: every experiment, comma-separated, in run order "
                              "(set by experiments/BUILD)")
+    parser.add_argument("--mpi-experiments", default="",
+                        help="those of the registry that run under mpirun at "
+                             + ", ".join(map(str, MPI_RANKS)) + " ranks, comma-separated (set "
+                             "by experiments/BUILD)")
+    parser.add_argument("--mpi-ranks",
+                        help="rank counts of the MPI experiments, comma-separated (default "
+                             + ",".join(map(str, MPI_RANKS)) + ", or the resumed run's)")
+    parser.add_argument("--hostfile",
+                        help="run the MPI experiments on the hosts of this Open MPI hostfile "
+                             "(README: on a cluster) rather than on this machine")
     parser.add_argument("--profile", choices=sorted(common.PROFILES),
                         help="quick (CI, minutes) or full (the paper); default full, or the "
                              "resumed run's")
@@ -212,6 +313,7 @@ def _selected(args, parser):
                          f"{', '.join(registry)}")
         return chosen
 
+    names(args.mpi_experiments.split(","), "--mpi-experiments")
     only, skip = names(args.only, "--only"), names(args.skip, "--skip")
     selected = [n for n in registry if (not only or n in only) and n not in skip]
     if not selected:
@@ -258,9 +360,29 @@ def parse_args(argv):
         if os.path.exists(run_dir):
             parser.error(f"run folder {run_dir} exists already (resume it with --resume)")
 
+    mpi_ranks = MPI_RANKS
+    if args.mpi_ranks is not None:
+        try:
+            mpi_ranks = tuple(int(k) for k in args.mpi_ranks.split(","))
+        except ValueError:
+            mpi_ranks = ()
+        if not mpi_ranks or min(mpi_ranks) < 1 or len(set(mpi_ranks)) != len(mpi_ranks):
+            parser.error(f"--mpi-ranks must be distinct positive integers, comma-separated, "
+                         f"not '{args.mpi_ranks}'")
+    if resumed is not None and "mpi_ranks" in resumed:  # runs before MPI lack the key
+        recorded = tuple(resumed["mpi_ranks"])
+        if args.mpi_ranks is not None and mpi_ranks != recorded:
+            parser.error(f"--resume {run_name}: the run used mpi_ranks "
+                         f"{','.join(map(str, recorded))}, not {args.mpi_ranks}")
+        mpi_ranks = recorded
+    if args.hostfile and not os.path.isfile(args.hostfile):
+        parser.error(f"--hostfile {args.hostfile}: no such file")
     bin_dir = args.bin_dir or os.path.dirname(os.path.abspath(__file__))
     ctx = Context(
-        selected=selected, run_name=run_name, run_dir=run_dir, results_dir=results_dir,
+        selected=selected,
+        mpi=frozenset(n for n in args.mpi_experiments.split(",") if n), mpi_ranks=mpi_ranks,
+        hostfile=os.path.abspath(args.hostfile) if args.hostfile else None,
+        run_name=run_name, run_dir=run_dir, results_dir=results_dir,
         resume=bool(args.resume), profile=profile, repetitions=repetitions,
         timeout=args.timeout or TIMEOUT_SECONDS[profile], bin_dir=bin_dir,
         python_dir=args.python_dir or os.path.join(bin_dir, "python"), python=args.python,
@@ -286,6 +408,10 @@ def machine_record(ctx):
         # the scripts interleaved lack the second key, as their CPython rows were in sequence.
         "repetitions_interleaved": common.INTERLEAVE_REPETITIONS,
         "cpython_repetitions_interleaved": common.INTERLEAVE_REPETITIONS,
+        # Where the MPI experiments ran: at these rank counts, on this machine (no hostfile)
+        # or on the hosts of the hostfile.
+        "mpi_ranks": list(ctx.mpi_ranks),
+        "mpi_hostfile": ctx.hostfile,
         **machine.describe(ctx.workspace, ctx.python, ctx.compilation_mode, ctx.copts),
     }
 

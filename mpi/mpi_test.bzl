@@ -3,11 +3,11 @@
 load("@rules_cc//cc:defs.bzl", "cc_binary")
 load("//bazel:copts.bzl", "PROJECT_COPTS")
 
-def mpi_cc_test(name, srcs, deps = [], ranks = [1, 2, 3, 4], size = "medium", tags = []):
+def mpi_cc_test(name, srcs, deps = [], ranks = [1, 2, 3, 4], size = "small", tags = []):
     """Tests NAME_np1 ... NAME_np4 (one per entry of `ranks`) and a test_suite NAME of them.
 
     Every rank runs every test; mpi/mpi_test_main.cc initialises MPI. The job is killed after
-    100 s (mpi/run_under_mpirun.sh), so a rank left waiting in a collective fails the test
+    50 s (mpi/run_under_mpirun.sh), so a rank left waiting in a collective fails the test
     rather than hanging it.
     """
     binary = name + "_binary"

@@ -6,7 +6,7 @@
 #   rank_death_test.sh RANKS RUNNER BINARY
 set -uo pipefail
 ranks=$1 runner=$2 binary=$3
-limit=60
+limit=15
 failures=0
 for victim in 0 $((ranks - 1)); do
   token="procpar-rank-death-$$-$victim-$RANDOM"

@@ -2,7 +2,7 @@
 # Runs a test binary under `mpirun -np RANKS` on this machine, bounded in time:
 #   run_under_mpirun.sh RANKS BINARY [ARGS...]
 # Exits with mpirun's status: non-zero if any rank failed, 124 if the job ran past
-# MPI_TEST_TIMEOUT seconds (default 100) and was killed.
+# MPI_TEST_TIMEOUT seconds (default 50, under the 60 s of a small test) and was killed.
 set -euo pipefail
 ranks=$1
 binary=$2
@@ -25,6 +25,6 @@ export TMPDIR=$session
 
 # pml ob1 + btl self,vader: shared memory only, no UCX or InfiniBand probing. --oversubscribe:
 # more ranks than cores. --bind-to none: tests run side by side on a shared machine.
-timeout --kill-after=10 "${MPI_TEST_TIMEOUT:-100}" \
+timeout --kill-after=10 "${MPI_TEST_TIMEOUT:-50}" \
   mpirun -np "$ranks" --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader \
   "$binary" "$@"

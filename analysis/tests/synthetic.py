@@ -314,6 +314,32 @@ class Model:
             self.add(e, "wordcount", "cpython_process",
                      n * 120e-9 / self.par(p) + n * 10e-9 + 30e-3, n=n, p=p, copies=copies)
 
+    def mpi_collectives(self):
+        e = "mpi_collectives"
+        alpha, beta = 1e-6, 0.1e-9  # a shared-memory transport
+        for p in (1, 2, 4):
+            over = int(p > self.cores)
+            for size in [1 << x for x in range(3, 22, 3)]:
+                if p >= 2:
+                    self.add(e, "pingpong", "mpi", 2 * (alpha + beta * size), p=p, bytes=size,
+                             oversubscribed=over)
+                self.add(e, "allreduce", "mpi", math.log2(2 * p) * (alpha + beta * size), p=p,
+                         bytes=size, oversubscribed=over)
+
+    def mpi_primitives(self):
+        e = "mpi_primitives"
+        per_element = {"reduce": 0.4e-9, "dot": 0.8e-9, "scan": 1.6e-9, "pack": 1.2e-9}
+        sizes = {"reduce": ((10, 22), range(10, 26, 3)), "scan": ((12, 22), range(10, 26, 3)),
+                 "dot": ((16, 20), (16, 20, 23, 25)), "pack": ((12, 22), range(13, 26, 4))}
+        for variant, cost in per_element.items():
+            for n in self.sizes(*sizes[variant]):
+                for p in (1, 2, 4):
+                    sent_other = 4 * n / p if variant == "pack" else 8
+                    self.add(e, variant, "mpi", n * cost / self.bandwidth_par(p) + 20e-6 * p,
+                             n=n, p=p, bytes_sent_rank0=8 if p > 1 else 0,
+                             bytes_sent_other_max=sent_other if p > 1 else 0,
+                             oversubscribed=int(p > self.cores))
+
 
 def write_run(out_dir, cores=2, profile="quick", seed=1, noise=0.05, slowdown=None,
               experiments=None, run_name=None):

@@ -5,7 +5,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from analysis import peers
+from analysis import mpi, peers
 from analysis.runs import load_runs
 from analysis.tests.synthetic import write_run
 
@@ -88,6 +88,10 @@ class PeersTest(unittest.TestCase):
                       out.getvalue())
         self.assertEqual(len([line for line in out.getvalue().splitlines()
                               if line.startswith("dot ")]), 3)
+        # The MPI goals are listed too; this run has none of their data.
+        self.assertEqual(len([line for line in out.getvalue().splitlines()
+                              if line.endswith(": not measured in this run")]),
+                         len(mpi.POOL_REFERENCES) + 1)
         (partial / "dot_flop_mop.csv").unlink()
         err = io.StringIO()
         with contextlib.redirect_stderr(err):

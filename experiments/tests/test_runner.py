@@ -94,6 +94,47 @@ FAKE_REFERENCE = textwrap.dedent("""\
     """)
 
 
+# A stand-in MPI experiment, started by the runner under a real mpirun: every rank appends
+# "rank ranks TMPDIR" to <name>.calls; rank 0 alone lists benchmarks and writes the JSON report,
+# its rows at p = the number of ranks (mode badp: one more). In mode hang, from 2 ranks on, every
+# rank starts a worker, records both pids in <name>.pids and sleeps (mode hanglist: already when
+# asked to list its benchmarks).
+FAKE_MPI_BINARY = textwrap.dedent("""\
+    #!/usr/bin/python3
+    import json, os, subprocess, sys, time
+    here, name = os.path.split(os.path.abspath(sys.argv[0]))
+    rank = int(os.environ["OMPI_COMM_WORLD_RANK"])
+    ranks = int(os.environ["OMPI_COMM_WORLD_SIZE"])
+    with open(os.path.join(here, name + ".mode")) as f:
+        mode = f.read().strip()
+    names = [f"allreduce/mpi/bytes:8/p:{ranks + (mode == 'badp')}/real_time"]
+    listing = "--benchmark_list_tests=true" in sys.argv
+    if listing and mode != "hanglist":
+        if rank == 0:
+            print("\\n".join(names))
+        sys.exit(0)
+    with open(os.path.join(here, name + ".calls"), "a") as f:
+        f.write(f"{rank} {ranks} {os.environ['TMPDIR']}\\n")
+    if (mode == "hang" and ranks > 1) or mode == "hanglist":
+        worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        with open(os.path.join(here, name + ".pids"), "a") as f:
+            f.write(f"{os.getpid()} {worker.pid}\\n")
+        time.sleep(600)
+    if rank != 0:
+        sys.exit(0)
+    options = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
+    runs = []
+    for bench in names:
+        for r in range(int(options["benchmark_repetitions"])):
+            print(bench, " 1.5 us  1.5 us  10", flush=True)
+            runs.append({"name": bench, "run_name": bench, "run_type": "iteration",
+                         "repetition_index": r, "iterations": 10, "real_time": 1.5 + r,
+                         "cpu_time": 1.0, "time_unit": "us", "oversubscribed": 0})
+    with open(options["benchmark_out"], "w") as f:
+        json.dump({"context": {"num_cpus": 2}, "benchmarks": runs}, f)
+    """)
+
+
 def alive(pid):
     """True while `pid` runs (a zombie left for init to reap counts as ended)."""
     try:
@@ -147,6 +188,13 @@ class SuiteTest(unittest.TestCase):
             with open(os.path.join(self.python, name + ".pymode"), "w") as f:
                 f.write(reference)
 
+    def mpi_experiment(self, name, mode="ok"):
+        path = os.path.join(self.bin, name)
+        with open(path, "w") as f:
+            f.write(FAKE_MPI_BINARY)
+        os.chmod(path, 0o755)
+        self.set_mode(name, mode)
+
     def set_mode(self, name, mode):
         with open(os.path.join(self.bin, name + ".mode"), "w") as f:
             f.write(mode)
@@ -157,6 +205,12 @@ class SuiteTest(unittest.TestCase):
                 return f.read().split()
         except FileNotFoundError:
             return []
+
+    def mpi_calls(self, name):
+        """(rank, ranks, session folder) of every rank that ran `name`."""
+        with open(os.path.join(self.bin, name + ".calls")) as f:
+            return [(int(rank), int(ranks), session)
+                    for rank, ranks, session in (line.split() for line in f)]
 
     def argv(self, names, *extra):
         return ["--experiments", ",".join(names), "--bin-dir", self.bin,
@@ -294,13 +348,147 @@ class SuiteTest(unittest.TestCase):
         self.assertEqual([pid for pid in pids if alive(pid)], [])
         self.assertTrue(os.path.exists(os.path.join(self.run_dir(), "good.csv")))
 
-    def interrupt(self, sig):
+    def test_mpi_experiment_runs_at_each_rank_count_into_one_csv(self):
+        self.mpi_experiment("collectives")
+        self.experiment("good")
+        status, output = self.main(["collectives", "good"], "--mpi-experiments=collectives",
+                                   "--profile=quick", "--run-name=r1")
+        self.assertEqual(status, 0, output)
+        run = self.run_dir()
+        self.assertEqual(sorted(f for f in os.listdir(run) if f.startswith("collectives")),
+                         ["collectives.csv", "collectives.np1.json", "collectives.np2.json",
+                          "collectives.np4.json"])
+        rows = read_csv(os.path.join(run, "collectives.csv"))
+        repetitions = common.PROFILES["quick"]["repetitions"]
+        self.assertEqual(sorted(int(r["p"]) for r in rows),
+                         sorted([1, 2, 4] * repetitions))
+        self.assertEqual({r["bytes"] for r in rows}, {"8"})
+        self.assertEqual({r["oversubscribed"] for r in rows}, {"0"})
+        with open(os.path.join(run, "run.json")) as f:
+            self.assertEqual(json.load(f)["experiments"]["collectives"]["rows"], 3 * repetitions)
+        # Every rank of the three jobs ran, each job with a session folder of its own that the
+        # runner removed; the other experiment ran without mpirun.
+        calls = self.mpi_calls("collectives")
+        self.assertEqual(sorted((rank, ranks) for rank, ranks, _ in calls),
+                         sorted((rank, ranks) for ranks in (1, 2, 4) for rank in range(ranks)))
+        sessions = {session for _, _, session in calls}
+        self.assertEqual(len(sessions), 3)
+        self.assertEqual([s for s in sessions if os.path.exists(s)], [])
+        self.assertTrue(os.path.exists(os.path.join(run, "good.json")))
+
+    def test_mpi_ranks_and_a_hostfile_choose_where_the_job_runs(self):
+        self.mpi_experiment("collectives")
+        hostfile = os.path.join(self.dir.name, "hosts")
+        with open(hostfile, "w") as f:
+            f.write("localhost slots=3\n")
+        status, output = self.main(["collectives"], "--mpi-experiments=collectives",
+                                   "--mpi-ranks=1,3", f"--hostfile={hostfile}",
+                                   "--profile=quick", "--run-name=r1")
+        self.assertEqual(status, 0, output)
+        rows = read_csv(os.path.join(self.run_dir(), "collectives.csv"))
+        self.assertEqual({r["p"] for r in rows}, {"1", "3"})
+        self.assertEqual(sorted((rank, ranks) for rank, ranks, _ in self.mpi_calls("collectives")),
+                         [(0, 1), (0, 3), (1, 3), (2, 3)])
+        with open(os.path.join(self.run_dir(), "machine.json")) as f:
+            machine = json.load(f)
+        self.assertEqual((machine["mpi_ranks"], machine["mpi_hostfile"]), ([1, 3], hostfile))
+        job = runner.MpiJob(2, {}, hostfile)
+        try:
+            command = job.command("/bin/x", "--a")
+        finally:
+            job.close()
+        self.assertEqual(command[-4:], ["-np", "2", "/bin/x", "--a"])
+        self.assertIn(f"--hostfile {hostfile} --mca btl self,vader,tcp", " ".join(command))
+
+    def test_resume_keeps_the_runs_rank_counts(self):
+        self.mpi_experiment("collectives", mode="badp")
+        status, _ = self.main(["collectives"], "--mpi-experiments=collectives",
+                              "--mpi-ranks=1,3", "--profile=quick", "--run-name=r1")
+        self.assertEqual(status, 1)
+        with mock.patch("sys.stderr", io.StringIO()) as err:
+            with self.assertRaises(SystemExit):
+                runner.main(self.argv(["collectives"], "--mpi-experiments=collectives",
+                                      "--resume=r1", "--mpi-ranks=2"), stream=io.StringIO())
+        self.assertIn("the run used mpi_ranks 1,3, not 2", err.getvalue())
+        self.set_mode("collectives", "ok")
+        status, output = self.main(["collectives"], "--mpi-experiments=collectives",
+                                   "--resume=r1")
+        self.assertEqual(status, 0, output)
+        rows = read_csv(os.path.join(self.run_dir(), "collectives.csv"))
+        self.assertEqual({r["p"] for r in rows}, {"1", "3"})
+
+    def test_bad_mpi_ranks_or_hostfile_are_errors_of_the_command_line(self):
+        for option, message in (("--mpi-ranks=1,x", "--mpi-ranks must be"),
+                                ("--mpi-ranks=2,2", "--mpi-ranks must be"),
+                                ("--mpi-ranks=0", "--mpi-ranks must be"),
+                                ("--hostfile=/nonexistent/hosts", "no such file")):
+            with mock.patch("sys.stderr", io.StringIO()) as err:
+                with self.assertRaises(SystemExit):
+                    runner.main(self.argv(["a"], option), stream=io.StringIO())
+            self.assertIn(message, err.getvalue())
+
+    def test_mpi_rows_whose_p_is_not_the_ranks_fail_the_experiment(self):
+        self.mpi_experiment("collectives", mode="badp")
+        status, output = self.main(["collectives"], "--mpi-experiments=collectives",
+                                   "--profile=quick", "--run-name=r1")
+        self.assertEqual(status, 1)
+        self.assertIn("collectives at 1 ranks: rows with p = [2]", output)
+        self.assertEqual(sorted(os.listdir(self.run_dir())),
+                         ["collectives.error.txt", "machine.json", "run.json"])
+
+    def test_mpi_experiment_names_must_be_in_the_registry(self):
+        with mock.patch("sys.stderr", io.StringIO()) as err:
+            with self.assertRaises(SystemExit):
+                runner.main(self.argv(["a"], "--mpi-experiments=z"), stream=io.StringIO())
+        self.assertIn("--mpi-experiments: unknown experiment(s) z", err.getvalue())
+
+    def check_mpi_job_gone(self, name):
+        """Every rank of `name`'s job and every worker they started has ended, and the job's
+        session folder is removed."""
+        with open(os.path.join(self.bin, name + ".pids")) as f:
+            pids = [int(pid) for pid in f.read().split()]
+        self.assertGreaterEqual(len(pids), 2 * 2, "the hanging job's ranks never started")
+        self.assertEqual([pid for pid in pids if alive(pid)], [])
+        sessions = {session for _, _, session in self.mpi_calls(name)}
+        self.assertEqual([s for s in sessions if os.path.exists(s)], [])
+
+    def test_mpi_timeout_kills_the_whole_mpirun_job(self):
+        self.mpi_experiment("hangs", mode="hang")
+        self.experiment("good")
+        status, output = self.main(["hangs", "good"], "--mpi-experiments=hangs",
+                                   "--profile=quick", "--run-name=r1", "--timeout=3")
+        self.assertEqual(status, 1)
+        self.assertIn("ran past the timeout of 3 s", output)
+        self.check_mpi_job_gone("hangs")
+        self.assertFalse(os.path.exists(os.path.join(self.run_dir(), "hangs.csv")))
+        self.assertEqual([f for f in os.listdir(self.run_dir()) if f.startswith(".")], [])
+        self.assertTrue(os.path.exists(os.path.join(self.run_dir(), "good.csv")))
+
+    def test_a_hanging_listing_kills_the_whole_mpirun_job(self):
+        self.mpi_experiment("hangs", mode="hanglist")
+        with mock.patch.object(runner, "LIST_TIMEOUT_SECONDS", 3):
+            status, output = self.main(["hangs"], "--mpi-experiments=hangs", "--profile=quick",
+                                       "--run-name=r1", "--mpi-ranks=2")
+        self.assertEqual(status, 1)
+        self.assertIn("--benchmark_list_tests did not finish in 3 s and was killed", output)
+        self.check_mpi_job_gone("hangs")
+
+    def test_sigterm_during_an_mpi_job_leaves_no_process(self):
+        status, output, _ = self.interrupt(signal.SIGTERM, mpi=True)
+        self.assertEqual(status, 130, output)
+        self.check_mpi_job_gone("hangs")
+
+    def interrupt(self, sig, mpi=False):
         """Runs [good, hangs] in a separate runner and sends it `sig` while `hangs` runs."""
         self.experiment("good")
-        self.experiment("hangs", mode="hang")
+        if mpi:
+            self.mpi_experiment("hangs", mode="hang")
+        else:
+            self.experiment("hangs", mode="hang")
         process = subprocess.Popen(
             [sys.executable, RUNNER, *self.argv(["good", "hangs"], "--profile=quick",
-                                                "--run-name=r1")],
+                                                "--run-name=r1",
+                                                *(["--mpi-experiments=hangs"] if mpi else []))],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         pids_file = os.path.join(self.bin, "hangs.pids")
         deadline = time.monotonic() + 30

@@ -1,0 +1,109 @@
+"""The MPI analysis: alpha and beta come back from timings that follow t = alpha + beta * bytes,
+the distributed primitives are judged against the process pool at each rank count, a rank 0
+that sends bulk data misses its goal, and a run without the data says so."""
+
+import csv
+import tempfile
+import unittest
+from pathlib import Path
+
+from analysis import mpi
+from analysis.runs import open_run
+from analysis.tests.synthetic import write_run
+
+POOL_EXPERIMENTS = ["reduce_tree_vs_partitioned", "dot_flop_mop", "scan_two_pass", "pack"]
+
+
+class FitLineTest(unittest.TestCase):
+    def test_recovers_alpha_and_beta(self):
+        sizes = [8, 64, 512, 4096]
+        alpha, beta = mpi.fit_line(sizes, [3e-6 + 2e-10 * b for b in sizes])
+        self.assertAlmostEqual(alpha, 3e-6, places=12)
+        self.assertAlmostEqual(beta, 2e-10, places=16)
+
+    def test_one_size_is_an_error(self):
+        with self.assertRaises(ValueError):
+            mpi.fit_line([8, 8], [1e-6, 2e-6])
+
+
+class RunTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        raw = Path(cls.tmp.name)
+        chosen = POOL_EXPERIMENTS + list(mpi.EXPERIMENTS)
+        cls.plain = open_run(write_run(raw / "plain", noise=0.0, experiments=chosen))
+        cls.slow = open_run(write_run(raw / "slow", noise=0.0, experiments=chosen,
+                                      slowdown={("mpi_primitives", "reduce", "mpi"): 3.0}))
+        cls.mpi_only = open_run(write_run(raw / "mpi_only", noise=0.0,
+                                          experiments=list(mpi.EXPERIMENTS)))
+        cls.older = open_run(write_run(raw / "older", noise=0.0, experiments=POOL_EXPERIMENTS))
+        cls.bulk_dir = write_run(raw / "bulk", noise=0.0, experiments=["mpi_primitives"])
+        path = cls.bulk_dir / "mpi_primitives.csv"
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        for row in rows:  # rank 0 sends as much as the busiest other rank, and more
+            if row["variant"] == "pack":
+                row["bytes_sent_rank0"] = str(float(row["bytes_sent_other_max"]) * 2 + 1)
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        cls.bulk = open_run(cls.bulk_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_fits_recover_the_models_alpha_and_beta(self):
+        fits = {(f.operation, f.p): f for f in mpi.fits(self.plain)}
+        self.assertEqual(set(fits), {("pingpong", 2), ("pingpong", 4), ("allreduce", 1),
+                                     ("allreduce", 2), ("allreduce", 4)})
+        for p in (2, 4):  # the synthetic ping-pong's round trip is 2 (alpha + beta bytes)
+            self.assertAlmostEqual(fits["pingpong", p].alpha, 1e-6, places=12)
+            self.assertAlmostEqual(fits["pingpong", p].beta, 0.1e-9, places=16)
+            self.assertAlmostEqual(fits["pingpong", p].bandwidth, 1e10, delta=1)
+        self.assertAlmostEqual(fits["allreduce", 4].alpha, 3e-6, places=12)
+
+    def test_every_primitive_is_judged_at_each_rank_count_at_the_largest_n(self):
+        goals = [g for g in mpi.pool_goals(self.plain)]
+        self.assertEqual({(g.primitive, g.k) for g in goals},
+                         {(p, k) for p in mpi.POOL_REFERENCES for k in (1, 2, 4)})
+        pool_sizes = {"reduce": 1 << 22, "dot": 1 << 20, "scan": 1 << 22, "pack": 1 << 22}
+        for g in goals:
+            self.assertEqual(g.n, pool_sizes[g.primitive])
+            self.assertAlmostEqual(g.ratio, g.measured / g.reference, places=9)
+
+    def test_a_slower_distributed_reduce_misses_its_goal(self):
+        plain = {(g.primitive, g.k): g for g in mpi.pool_goals(self.plain)}
+        slow = {(g.primitive, g.k): g for g in mpi.pool_goals(self.slow)}
+        for k in (1, 2, 4):
+            self.assertAlmostEqual(slow["reduce", k].ratio, 3 * plain["reduce", k].ratio,
+                                   places=9)
+            self.assertFalse(slow["reduce", k].met)
+            self.assertEqual(slow["dot", k].ratio, plain["dot", k].ratio)
+
+    def test_rank0_goal_met_when_rank0_sends_no_more_than_the_others(self):
+        goals = mpi.rank0_goals(self.plain)
+        self.assertEqual({(g.primitive, g.k) for g in goals},
+                         {(p, k) for p in mpi.POOL_REFERENCES for k in (2, 4)})
+        self.assertTrue(all(g.met for g in goals))
+
+    def test_rank0_sending_bulk_data_misses_the_goal(self):
+        by_primitive = {(g.primitive, g.k): g for g in mpi.rank0_goals(self.bulk)}
+        self.assertFalse(by_primitive["pack", 2].met)
+        self.assertFalse(by_primitive["pack", 4].met)
+        self.assertTrue(by_primitive["reduce", 2].met)
+
+    def test_missing_data_is_not_measured(self):
+        lone = mpi.pool_goals(self.mpi_only)
+        self.assertEqual([(g.primitive, g.k, g.met) for g in lone],
+                         [(p, None, None) for p in mpi.POOL_REFERENCES])
+        self.assertIn(mpi.NOT_MEASURED, mpi.describe_goal(lone[0]))
+        older = mpi.goals(self.older)
+        self.assertTrue(all(g.k is None for g in older))
+        self.assertFalse(mpi.has(self.older, mpi.COLLECTIVES))
+
+
+if __name__ == "__main__":
+    unittest.main()
