@@ -73,9 +73,6 @@ enum Status : std::uint32_t { kOk = 1, kTaskFailed = 2, kResultTooLarge = 3, kRe
 // worker exits after it); kInitFailed also when a worker cannot arm its task_time_limit timer.
 // Neither is a task's result: its position means nothing.
 enum InitStatus : std::uint32_t { kInitDone = 5, kInitFailed = 6 };
-// An initializer's message is cut to this before it crosses the ring (which holds at most
-// kMaxResultBytes per record).
-constexpr std::size_t kMaxInitializerMessage = std::size_t{1} << 20;
 
 struct RecordHeader {
   std::uint64_t position;
@@ -1000,14 +997,9 @@ void Core::worker_initialize(std::size_t index) {
     push_result(index, 0, kInitDone, record);
     return;
   }
-  std::string message = error->message();
-  if (message.size() > kMaxInitializerMessage) {
-    const std::size_t total = message.size();
-    message.resize(kMaxInitializerMessage);
-    message += " [cut: the message took " + std::to_string(total) + " bytes]";
-  }
-  encode(record, error->type_name());
-  encode(record, message);
+  // Cut as a task's failure is: the record crosses the same ring.
+  encode(record, cut_to_fit(error->type_name(), kMaxFailureTypeBytes, "type name"));
+  encode(record, cut_to_fit(error->message(), kMaxFailureMessageBytes, "message"));
   push_result(index, 0, kInitFailed, record);
   _exit(1);
 }
