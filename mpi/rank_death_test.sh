@@ -8,6 +8,19 @@ set -uo pipefail
 ranks=$1 runner=$2 binary=$3
 limit=15
 failures=0
+
+# After mpirun has returned its ranks should be gone: give the kernel a moment to reap them,
+# then count a failure for any process still carrying the job's token.
+check_nothing_left() {
+  local token=$1 left=""
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    left=$(pgrep -f "$token" || true)
+    [[ -z "$left" ]] && return 0
+    sleep 0.5
+  done
+  echo "FAIL: processes left behind: $left"; ps -o pid,args -p "${left//$'\n'/,}"
+  failures=$((failures + 1))
+}
 for victim in 0 $((ranks - 1)); do
   token="procpar-rank-death-$$-$victim-$RANDOM"
   start=$(date +%s)
@@ -28,17 +41,7 @@ for victim in 0 $((ranks - 1)); do
     echo "FAIL: mpirun did not report the victim's SIGKILL:"; cat "$TEST_TMPDIR/out"
     failures=$((failures + 1))
   fi
-  # mpirun has returned, so its ranks should be gone; give the kernel a moment to reap them.
-  left=""
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    left=$(pgrep -f "$token" || true)
-    [[ -z "$left" ]] && break
-    sleep 0.5
-  done
-  if [[ -n "$left" ]]; then
-    echo "FAIL: processes left behind: $left"; ps -o pid,args -p "${left//$'\n'/,}"
-    failures=$((failures + 1))
-  fi
+  check_nothing_left "$token"
 done
 
 # A stalled rank: only the time limit ends the job.
@@ -57,14 +60,5 @@ fi
 if [[ $elapsed -gt $((stall_limit + 15)) ]]; then
   echo "FAIL: the job outlived its limit by more than 15 s"; failures=$((failures + 1))
 fi
-left=""
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-  left=$(pgrep -f "$token" || true)
-  [[ -z "$left" ]] && break
-  sleep 0.5
-done
-if [[ -n "$left" ]]; then
-  echo "FAIL: processes left behind: $left"; ps -o pid,args -p "${left//$'\n'/,}"
-  failures=$((failures + 1))
-fi
+check_nothing_left "$token"
 [[ $failures -eq 0 ]]
