@@ -38,7 +38,7 @@ def count_chunk(chunk):
 
 
 def split_at_word_boundaries(text, parts):
-    """As split_at_word_boundaries in primitives/wordcount.cc: nearly equal parts, each cut
+    """As split_at_word_boundaries in primitives/algorithms/wordcount.cc: nearly equal parts, each cut
     moved forward past the word it falls in."""
     chunks = []
     begin = 0

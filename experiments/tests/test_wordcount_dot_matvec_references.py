@@ -29,7 +29,7 @@ class WordCountReferenceTest(unittest.TestCase):
         cls.pool.join()
 
     def test_tokenisation_is_the_librarys(self):
-        # The same cases as primitives/wordcount_test.cc (Tokenisation.FollowsTheWrittenRule).
+        # The same cases as primitives/algorithms/wordcount_test.cc (Tokenisation.FollowsTheWrittenRule).
         def counts(text):
             return sorted(mapreduce_wordcount.count_chunk(text).items())
         self.assertEqual(counts(b"The LORD's house; the lord's HOUSE"),
