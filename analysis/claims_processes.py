@@ -126,17 +126,18 @@ def coarse_grain(run):
     band = Band.around(COARSER_GRAIN, TOLERANCE)
     rows = []
     context = {}             # primitive -> our thread pool's n_eff
-    no_cpython = []          # primitives without CPython's pool and serial code at one size
+    # Primitives without an n_eff (the backend, or its serial code at one of its sizes, not
+    # measured): without OpenMP's, neither system is judged on them.
+    no_reference, missing = [], {backend: [] for backend in GRAIN_POOLS}
     for prim in grain.BULK_PRIMITIVES:
         by_backend = {c.backend: c for c in grain.curves(run, prim)
                       if c.n_eff is not None}
-        for required in (GRAIN_REFERENCE, "process"):
-            if required not in by_backend:
-                raise LookupError(f"{prim.experiment}: no {prim.name} on {required} at "
-                                  f"p = {run.cores} with the serial code at the same n")
+        if GRAIN_REFERENCE not in by_backend:
+            no_reference.append(prim.name)
+            continue
         pools = [b for b in GRAIN_POOLS if b in by_backend]
-        if "cpython_process" not in pools:
-            no_cpython.append(prim.name)
+        for backend in set(GRAIN_POOLS) - set(pools):
+            missing[backend].append(prim.name)
         if GRAIN_CONTEXT in by_backend:
             context[prim.name] = by_backend[GRAIN_CONTEXT].n_eff
         resampled = grain.n_eff_resamples(run, prim, [GRAIN_REFERENCE] + pools)
@@ -172,8 +173,11 @@ def coarse_grain(run):
             text += (" Our thread pool: " + "; ".join(f"{name} {grain.grain_tex(found)}"
                                                       for name, found in context.items())
                      + ".")
-        if cpython and no_cpython:
-            text += f" No CPython data for {', '.join(no_cpython)}."
+        if no_reference:
+            text += f" No OpenMP data for {', '.join(no_reference)}."
+        if missing[backend]:
+            text += (f" No {'CPython' if cpython else 'process pool'} data for "
+                     f"{', '.join(missing[backend])}.")
         return text + (f" The rule asks the ratio's interval above {COARSER_GRAIN:g} (beyond "
                        f"its {int(TOLERANCE * 100)}\\,\\% band).")
     return verdicts(rows, ["primitive"], summarize,

@@ -216,6 +216,15 @@ class ClaimsTest(unittest.TestCase):
         self.assertIn("No CPython data for pack.", partly.summary)
         self.assertEqual({e["primitive"] for e in partly.evidence}, {"reduce", "dot", "scan"})
 
+    def test_coarse_grain_names_a_primitive_without_openmp_and_judges_the_rest(self):
+        def no_openmp(df):
+            return df[df["backend"] != "openmp"]
+        v = self.verdicts("coarse_grain", edit={"pack": no_openmp})
+        for system in SYSTEMS:
+            self.assertIn("No OpenMP data for pack.", v[system].summary)
+            self.assertEqual({e["primitive"] for e in v[system].evidence},
+                             {"reduce", "dot", "scan"})
+
     def test_log2n_chunk_confirmed_when_log2n_is_the_best_chunk(self):
         self.assertEqual(self.status("log2n_chunk"), REFUTED)
 
