@@ -144,8 +144,8 @@ def coarse_grain(run):
         reference = by_backend[GRAIN_REFERENCE].n_eff
         for backend in pools:
             mine = by_backend[backend].n_eff
-            point, ratio = grain.grain_ratio(mine, reference, resampled[backend],
-                                             resampled[GRAIN_REFERENCE])
+            point, ratio = grain.grain_ratio_interval(mine, reference, resampled[backend],
+                                                      resampled[GRAIN_REFERENCE])
             (low, high), (ref_low, ref_high) = mine.bounds(), reference.bounds()
             rows.append({"primitive": prim.name, "backend": backend,
                          "n_eff": grain.grain_tex(mine),

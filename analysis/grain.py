@@ -16,6 +16,11 @@ the rate (or speedup). A threshold already reached at the smallest size gives "a
 size; one never reached gives no number, and says so. A backend with several variants of a
 primitive (the pools' three scans) is taken at its fastest variant at each n.
 
+The seed's coarse-grain claim (analysis/claims_processes.py) compares n_eff across backends with
+the noise of the repetitions: n_eff_resamples finds n_eff on bootstrap resamples, and
+grain_ratio_interval makes a ratio of two grains and its interval, a grain outside its sweep
+counting as the bound it gives.
+
 The machine's limits come from the experiment machine_limits: the round trip of a cache line
 between two processes, an empty OpenMP region per p, and read and copy bandwidth per n and p.
 goals() judges the goals of the issue that name "n_1/2" or "machine limit"; analysis.peers
@@ -250,7 +255,8 @@ def n_eff_resamples(run, prim, backends, resamples=BOOTSTRAP_RESAMPLES, seed=BOO
     return result
 
 
-def grain_ratio(ours, theirs, ours_resamples, theirs_resamples, confidence=CONFIDENCE):
+def grain_ratio_interval(ours, theirs, ours_resamples, theirs_resamples,
+                         confidence=CONFIDENCE):
     """ours / theirs, two grains (Grain) and their bootstrap resamples (paired by index), as
     (point, interval). A grain outside its sweep is a bound, so the point is a bracket
     (low, high) (0 or inf where one side is open) and the interval runs from the lower tail of

@@ -106,30 +106,30 @@ class GrainRatioTest(unittest.TestCase):
     def test_two_crossings_give_their_ratio_and_the_tails_of_the_resamples(self):
         ours = [self.crossed(n) for n in range(4000, 8000, 10)]    # 400 resamples
         theirs = [self.crossed(1000)] * len(ours)
-        point, interval = grain.grain_ratio(self.crossed(6000), self.crossed(1000), ours,
-                                            theirs)
+        point, interval = grain.grain_ratio_interval(self.crossed(6000), self.crossed(1000),
+                                                     ours, theirs)
         self.assertEqual(point, (6.0, 6.0))
         self.assertEqual(interval.estimate, 6.0)
         self.assertAlmostEqual(interval.low, 4.05, delta=0.05)
         self.assertAlmostEqual(interval.high, 7.94, delta=0.05)
 
     def test_a_grain_beyond_the_sweep_gives_a_lower_bound(self):
-        point, interval = grain.grain_ratio(self.never(1 << 19), self.crossed(1 << 16),
-                                            [self.never(1 << 19)] * 10,
-                                            [self.crossed(1 << 16)] * 10)
+        point, interval = grain.grain_ratio_interval(
+            self.never(1 << 19), self.crossed(1 << 16), [self.never(1 << 19)] * 10,
+            [self.crossed(1 << 16)] * 10)
         self.assertEqual(point, (8.0, math.inf))
         self.assertTrue(math.isnan(interval.estimate))
         self.assertEqual((interval.low, interval.high), (8.0, math.inf))
 
     def test_a_grain_below_the_sweep_gives_an_upper_bound_and_two_give_none(self):
-        point, interval = grain.grain_ratio(self.at_most(1024), self.crossed(1 << 14),
-                                            [self.at_most(1024)] * 10,
-                                            [self.crossed(1 << 14)] * 10)
+        point, interval = grain.grain_ratio_interval(
+            self.at_most(1024), self.crossed(1 << 14), [self.at_most(1024)] * 10,
+            [self.crossed(1 << 14)] * 10)
         self.assertEqual(point, (0.0, 1 / 16))
         self.assertEqual((interval.low, interval.high), (0.0, 1 / 16))
-        point, interval = grain.grain_ratio(self.at_most(1024), self.at_most(1024),
-                                            [self.at_most(1024)] * 10,
-                                            [self.at_most(1024)] * 10)
+        point, interval = grain.grain_ratio_interval(
+            self.at_most(1024), self.at_most(1024), [self.at_most(1024)] * 10,
+            [self.at_most(1024)] * 10)
         self.assertEqual(point, (0.0, math.inf))
         self.assertEqual((interval.low, interval.high), (0.0, math.inf))
 
