@@ -29,7 +29,9 @@ EQUIVALENT = Band.around(1.0, TOLERANCE)   # two times (or speedups) within 5 %:
 NO_GAIN = 1.1             # a speedup below this is no multicore gain
 USEFUL_EFFICIENCY = 0.5   # speedup / p at p = cores that counts as scaling
 WITHIN_BEST = 0.10        # "a good chunk size": at most 10 % slower than the best one
-COSTLIER_ROUND_TRIP = 1.5  # "a coarser grain": the process pool's round trip this many times
+# "A coarser grain": the process pool's n_eff at least this many times OpenMP's. The full
+# profile measures every power of two, so a factor 2 is one step of the sweep.
+COARSER_GRAIN = 2.0
 ABOUT_HALF = Band(0.4, 0.6)        # "about a factor of two worse"
 WORK_FACTOR_TWO = Band(1.7, 2.3)   # "a factor of 2 more work"
 SIGNIFICANT = 1.1         # "significant speedup"

@@ -12,8 +12,9 @@ and bands are named in claim_support.py, so the paper can quote them.
 """
 
 from analysis import claims_bulk as bulk
+from analysis import grain
 from analysis import claims_processes as proc
-from analysis.claim_support import (ABOUT_HALF, COSTLIER, COSTLIER_ROUND_TRIP, EXPLAINS,
+from analysis.claim_support import (ABOUT_HALF, COARSER_GRAIN, COSTLIER, EXPLAINS,
                                     NO_GAIN, SIGNIFICANT, TOLERANCE, USEFUL_EFFICIENCY,
                                     WITHIN_BEST, WORK_FACTOR_TWO, Claim)
 # The rules' own definitions that the figures draw with (analysis/figures/ imports them here).
@@ -43,10 +44,14 @@ CLAIMS = (  # in the order of the paper's sections
     Claim("coarse_grain", "pool", "Process channels force a coarser grain than shared memory",
           "These communication channels mean that the parallelism that can be used must be a "
           "coarser grain than in OpenMP shared memory programming or CILK+ programing.",
-          f"A task's round trip (apply) on the system's process pool costs more than "
-          f"{COSTLIER_ROUND_TRIP} times that on a shared-memory thread pool (the C++ one, for "
-          f"both systems: CPython's threads hold the GIL) ({INTERVALS}).",
-          ("pool_overhead",), "pool_overhead", proc.coarse_grain),
+          f"For each bulk primitive (reduce, dot, scan, pack), the $n_\\mathrm{{eff}}$ of the "
+          f"system's process pool (the smallest n at which its speedup over the same system's "
+          f"serial code reaches p/2, at p = cores; Section~\\ref{{sec:grain}}) is more than "
+          f"{COARSER_GRAIN:g} times OpenMP's (over C++ serial code): the ratio's 95\\,\\% "
+          f"bootstrap interval (the repetitions resampled at every n; a grain outside the sweep "
+          f"counts as the bound it gives) above a band of {int(TOLERANCE * 100)}\\,\\% "
+          f"either side of {COARSER_GRAIN:g}.",
+          grain.EXPERIMENTS, "grain", proc.coarse_grain),
     Claim("async_not_ready", "pool", "Reading an uncomputed result raises an error",
           "An exception is raised if a user attempts to retrieve a result that has not yet "
           "been computed.",

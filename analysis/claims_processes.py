@@ -1,12 +1,14 @@
 """The rules of the seed's claims about processes, the pool, map and the reduction (sections
-"The GIL", "Pool", "Map", "Reduction"). Each returns {system: Verdict} (claim_support.verdicts).
+"The GIL", "Pool", "Map", "Reduction"; the pool's grain is judged by the bulk primitives'
+n_eff, analysis/grain.py). Each returns {system: Verdict} (claim_support.verdicts).
 """
 
 import math
 
 import numpy as np
 
-from analysis.claim_support import (COSTLIER_ROUND_TRIP, EXPLAINS, NO_GAIN,
+from analysis import grain
+from analysis.claim_support import (COARSER_GRAIN, EXPLAINS, NO_GAIN,
                                     SIGNIFICANT, TOLERANCE, USEFUL_EFFICIENCY, WITHIN_BEST,
                                     above, backends_of, beats, below, both, cache_sizes, exact,
                                     interval_text, no_worse, serial_backend, speedup_interval,
@@ -84,40 +86,105 @@ def gil_processes(run):
 
 
 # --------------------------------------------------------------------------------------------
-# The pool's cost per task (pool_overhead)
+# The grain: n_eff of the bulk primitives (analysis/grain.py)
 
-def _apply_cost(df, backend):
-    rows = select(df, variant="apply", backend=backend)
-    if rows.empty:
-        raise LookupError(f"pool_overhead: no 'apply' measurement on backend {backend}")
-    return (rows["seconds"] / rows["n"]).to_numpy()
+# The seed's shared-memory reference ("OpenMP shared memory programming") and each system's
+# process pool, whose n_eff is judged against it; our thread pool is shown beside them.
+GRAIN_REFERENCE = "openmp"
+GRAIN_POOLS = ("process", "cpython_process")
+GRAIN_CONTEXT = "thread"
+
+
+def _finite(value):
+    return None if math.isinf(value) else value
+
+
+def _ratio_text(point, interval):
+    """A ratio of grains and its interval in LaTeX, '2.10 [1.61, 2.83]'; a grain outside its
+    sweep makes the ratio a bound, 'at least 5.03 [4.12, infinity]'."""
+    low, high = point
+    if low == high:
+        shown = number(low)
+    elif math.isinf(high) and low > 0:
+        shown = f"$\\geq$\\,{number(low)}"
+    elif low == 0 and not math.isinf(high):
+        shown = f"$\\leq$\\,{number(high)}"
+    else:
+        shown = "undetermined"
+    top = "$\\infty$" if math.isinf(interval.high) else number(interval.high)
+    return f"{shown} [{number(interval.low)}, {top}]"
+
+
+def _outcome(holds, bounded):
+    if holds is None:
+        return ("undecided (the interval straddles the band)" if bounded else
+                "undecided (neither sweep bounds the ratio)")
+    return "holds" if holds else "does not hold"
 
 
 def coarse_grain(run):
-    df = run.data("pool_overhead")
-    thread = _apply_cost(df, "thread")
+    band = Band.around(COARSER_GRAIN, TOLERANCE)
     rows = []
-    # Shared memory is the C++ thread pool for both systems: CPython's threads hold the GIL.
-    for backend in ("process", "cpython_process"):
-        cost = _apply_cost(df, backend)
-        ratio = ratio_interval(cost, thread)
-        rows.append({"backend": backend, "round_trip_s": float(np.median(cost)),
-                     "thread_s": float(np.median(thread)), "ratio": ratio.estimate,
-                     "low": ratio.low, "high": ratio.high,
-                     "holds": above(ratio, Band.around(COSTLIER_ROUND_TRIP, TOLERANCE))})
+    context = {}             # primitive -> our thread pool's n_eff
+    # Primitives without an n_eff (the backend, or its serial code at one of its sizes, not
+    # measured): without OpenMP's, neither system is judged on them.
+    no_reference, missing = [], {backend: [] for backend in GRAIN_POOLS}
+    for prim in grain.BULK_PRIMITIVES:
+        by_backend = {c.backend: c for c in grain.curves(run, prim)
+                      if c.n_eff is not None}
+        if GRAIN_REFERENCE not in by_backend:
+            no_reference.append(prim.name)
+            continue
+        pools = [b for b in GRAIN_POOLS if b in by_backend]
+        for backend in set(GRAIN_POOLS) - set(pools):
+            missing[backend].append(prim.name)
+        if GRAIN_CONTEXT in by_backend:
+            context[prim.name] = by_backend[GRAIN_CONTEXT].n_eff
+        resampled = grain.n_eff_resamples(run, prim, [GRAIN_REFERENCE] + pools)
+        reference = by_backend[GRAIN_REFERENCE].n_eff
+        for backend in pools:
+            mine = by_backend[backend].n_eff
+            point, ratio = grain.grain_ratio_interval(mine, reference, resampled[backend],
+                                                      resampled[GRAIN_REFERENCE])
+            (low, high), (ref_low, ref_high) = mine.bounds(), reference.bounds()
+            rows.append({"primitive": prim.name, "backend": backend,
+                         "n_eff": grain.grain_tex(mine),
+                         "openmp_n_eff": grain.grain_tex(reference), "best_speedup": mine.best,
+                         "reached": mine.found, "n_eff_low": low, "n_eff_high": _finite(high),
+                         "openmp_n_eff_low": ref_low, "openmp_n_eff_high": _finite(ref_high),
+                         "ratio_text": _ratio_text(point, ratio), "low": ratio.low,
+                         "high": _finite(ratio.high), "bounded": point != (0, math.inf),
+                         "holds": above(ratio, band)})
 
     def summarize(cases):
-        r = cases.iloc[0]
-        return (f"One task's round trip (apply) costs {seconds(r.round_trip_s)} on the "
-                f"{code(r.backend)} pool against {seconds(r.thread_s)} on the C++ thread pool "
-                f"(shared memory): ratio {interval_text(r.ratio, r.low, r.high)}. A task must "
-                f"carry at least about "
-                f"{seconds(10 * r.round_trip_s)} of work for the round trip to stay under "
-                f"10\\,\\%. The rule asks the ratio's interval above {COSTLIER_ROUND_TRIP} "
-                f"(beyond its {int(TOLERANCE * 100)}\\,\\% band).")
-    return verdicts(rows, ["backend"], summarize,
-                    ["backend", "round_trip_s", "thread_s", "ratio", "low", "high", "holds"],
-                    f"the ratio's interval lies below the band around {COSTLIER_ROUND_TRIP}")
+        backend = cases.backend.iloc[0]
+        cpython = backend == "cpython_process"
+        pool = ("CPython's process pool (over CPython's serial code)" if cpython else
+                "our process pool (over C++ serial code)")
+        parts = []
+        for r in cases.itertuples():
+            never = "" if r.reached else f" (best speedup {number(r.best_speedup)})"
+            parts.append(f"{r.primitive} {r.n_eff}{never} against {r.openmp_n_eff}, ratio "
+                         f"{r.ratio_text}: {_outcome(r.holds, r.bounded)}")
+        text = (f"$n_\\mathrm{{eff}}$ at p\\,=\\,{run.cores}, the smallest n at which the "
+                f"speedup reaches p/2, of {pool} against OpenMP's (over C++ serial code): "
+                + "; ".join(parts) + ".")
+        if not cpython and context:
+            text += (" Our thread pool: " + "; ".join(f"{name} {grain.grain_tex(found)}"
+                                                      for name, found in context.items())
+                     + ".")
+        if no_reference:
+            text += f" No OpenMP data for {', '.join(no_reference)}."
+        if missing[backend]:
+            text += (f" No {'CPython' if cpython else 'process pool'} data for "
+                     f"{', '.join(missing[backend])}.")
+        return text + (f" The rule asks the ratio's interval above {COARSER_GRAIN:g} (beyond "
+                       f"its {int(TOLERANCE * 100)}\\,\\% band).")
+    return verdicts(rows, ["primitive"], summarize,
+                    ["primitive", "backend", "n_eff_low", "n_eff_high", "openmp_n_eff_low",
+                     "openmp_n_eff_high", "best_speedup", "low", "high", "holds"],
+                    f"the pool's $n_\\mathrm{{eff}}$ is not {COARSER_GRAIN:g} times OpenMP's "
+                    f"beyond the band")
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,6 +16,11 @@ the rate (or speedup). A threshold already reached at the smallest size gives "a
 size; one never reached gives no number, and says so. A backend with several variants of a
 primitive (the pools' three scans) is taken at its fastest variant at each n.
 
+The seed's coarse-grain claim (analysis/claims_processes.py) compares n_eff across backends with
+the noise of the repetitions: n_eff_resamples finds n_eff on bootstrap resamples, and
+grain_ratio_interval makes a ratio of two grains and its interval, a grain outside its sweep
+counting as the bound it gives.
+
 The machine's limits come from the experiment machine_limits: the round trip of a cache line
 between two processes, an empty OpenMP region per p, and read and copy bandwidth per n and p.
 goals() judges the goals of the issue that name "n_1/2" or "machine limit"; analysis.peers
@@ -29,9 +34,12 @@ import math
 import sys
 from dataclasses import dataclass
 
+import numpy as np
+
 from analysis import paths
 from analysis.runs import InputError, open_run
-from analysis.stats import Spread, select, speedup
+from analysis.stats import (BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE, Interval, Spread,
+                            select, speedup)
 from analysis.texout import GENERATED_HEADER, escape
 from analysis.classify import code, number, seconds
 
@@ -66,6 +74,16 @@ class Grain:
     @property
     def found(self):
         return self.kind != NEVER
+
+    def bounds(self):
+        """Where the true size lies, (low, high): exact where crossed; below the smallest size
+        (0, n) when already reached there; beyond the largest (largest, inf) when never
+        reached."""
+        if self.kind == CROSSED:
+            return self.n, self.n
+        if self.kind == AT_MOST:
+            return 0.0, self.n
+        return float(self.largest), math.inf
 
     def text(self):
         if self.kind == CROSSED:
@@ -189,6 +207,73 @@ def curves(run, prim):
                             tuple(fastest[n][1] for n in sizes),
                             half_performance_length(sizes, medians), n_eff))
     return result
+
+
+# ---- n_eff with the noise of the repetitions ----
+
+def _resampled_medians(rng, seconds, resamples):
+    values = np.asarray(seconds, dtype=float)
+    if values.size == 0:
+        raise ValueError("no repetitions to resample")
+    return np.median(values[rng.integers(0, values.size, (resamples, values.size))], axis=1)
+
+
+def n_eff_resamples(run, prim, backends, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED):
+    """{backend: [Grain]}: n_eff of each of `backends` (their curves at p = the run's cores) on
+    `resamples` bootstrap resamples of the repetitions. At each n a backend's repetitions (of
+    the variant its curve takes there) and its system's serial repetitions are drawn with
+    replacement and their medians taken. Backends of one system share each serial resample, as
+    they share the serial code, so a ratio of their grains does not count the serial code's
+    noise twice. A backend without its system's serial code at any of its sizes gets None."""
+    df = _primitive_rows(run, prim)
+    by_backend = {c.backend: c for c in curves(run, prim)}
+    missing = [b for b in backends if b not in by_backend]
+    if missing:
+        raise LookupError(f"{prim.experiment}: no {prim.name} on {', '.join(missing)} at "
+                          f"p = {run.cores}")
+    rng = np.random.default_rng(seed)
+    serial_by_system = {}
+    result = {}
+    for backend in backends:
+        curve = by_backend[backend]
+        serial_name = serial_backend_of(backend)
+        if serial_name not in serial_by_system:
+            rows = select(df, variant=prim.serial_variant, backend=serial_name)
+            serial_by_system[serial_name] = {
+                int(n): _resampled_medians(rng, group["seconds"], resamples)
+                for n, group in rows.groupby("n")}
+        serial = serial_by_system[serial_name]
+        sizes = [n for n in curve.sizes if n in serial]
+        if not sizes:
+            result[backend] = None
+            continue
+        parallel = {n: _resampled_medians(rng, curve.rows_at(df, n)["seconds"], resamples)
+                    for n in sizes}
+        result[backend] = [efficiency_length(sizes, [serial[n][i] for n in sizes],
+                                             [parallel[n][i] for n in sizes], run.cores)
+                           for i in range(resamples)]
+    return result
+
+
+def grain_ratio_interval(ours, theirs, ours_resamples, theirs_resamples,
+                         confidence=CONFIDENCE):
+    """ours / theirs, two grains (Grain) and their bootstrap resamples (paired by index), as
+    (point, interval). A grain outside its sweep is a bound, so the point is a bracket
+    (low, high) (0 or inf where one side is open) and the interval runs from the lower tail of
+    the resamples' lowest possible ratios to the upper tail of their highest: it is as wide as
+    what the sweep and the noise leave open, never narrower."""
+    def bracket(mine, other):
+        (mine_low, mine_high), (other_low, other_high) = mine, other
+        with np.errstate(divide="ignore"):
+            return (np.divide(mine_low, other_high), np.divide(mine_high, other_low))
+    low, high = bracket(np.array([g.bounds() for g in ours_resamples]).T,
+                        np.array([g.bounds() for g in theirs_resamples]).T)
+    tail = 100 * (1 - confidence) / 2
+    point = tuple(float(x) for x in bracket(ours.bounds(), theirs.bounds()))
+    interval = Interval(point[0] if point[0] == point[1] else math.nan,
+                        float(np.percentile(low, tail, method="lower")),
+                        float(np.percentile(high, 100 - tail, method="higher")))
+    return point, interval
 
 
 # ---- The machine's limits ----
@@ -364,10 +449,13 @@ def goal_lines(run):
 
 # ---- The paper's tables ----
 
-def _grain_cell(found):
-    """A grain in LaTeX: 2^k.k where crossed, "<= 2^k" below the sweep, "--" never reached."""
-    if found is None or found.kind == NEVER:
+def grain_tex(found):
+    """A grain in LaTeX: 2^k.k where crossed, "<= 2^k" at the smallest size measured, "> 2^k"
+    beyond the largest, "--" without a grain (no serial code of the system measured)."""
+    if found is None:
         return "--"
+    if found.kind == NEVER:
+        return rf"$>2^{{{math.log2(found.largest):.0f}}}$"
     exponent = f"2^{{{math.log2(found.n):.1f}}}" if found.kind == CROSSED else \
         rf"\le 2^{{{math.log2(found.n):.0f}}}"
     return f"${exponent}$"
@@ -440,8 +528,8 @@ def grain_table(runs):
                     share = f"{rows['bytes_per_second'].median() / bandwidth.median:.0%}"
                     share = share.replace("%", r"\%")
                 lines.append(" & ".join([
-                    prim.name if i == 0 else "", code(curve.backend), _grain_cell(curve.n_half),
-                    _grain_cell(curve.n_eff), share]) + r" \\")
+                    prim.name if i == 0 else "", code(curve.backend), grain_tex(curve.n_half),
+                    grain_tex(curve.n_eff), share]) + r" \\")
         lines.append(r"\midrule" if run is not runs[-1] else r"\bottomrule")
     lines.append(r"\end{tabular}")
     return "\n".join(lines) + "\n"

@@ -61,11 +61,14 @@ def _mk(path):
         return str(path)
 
 
-def _run_inputs(run_dirs, experiments):
+def _run_inputs(run_dirs, experiments, optional=()):
+    """The runs' records, the CSVs of `experiments`, and those of `optional` (experiments an
+    output reads when a run has them: an older run may predate them) where they exist."""
     files = []
     for run in run_dirs:
         files += [paths.machine_json(run), paths.run_json(run)]
         files += [paths.experiment_csv(run, e) for e in experiments]
+        files += [f for f in (paths.experiment_csv(run, e) for e in optional) if f.is_file()]
     return files
 
 
@@ -87,7 +90,8 @@ def rules(run_dirs, key, runs_stamp):
         module = figure_module(name)
         rule(paths.figure_pdf(name),
              analysis_imports("analysis.draw_figure") | analysis_imports(f"analysis.figures.{name}")
-             | set(_run_inputs(run_dirs, module.EXPERIMENTS)),
+             | set(_run_inputs(run_dirs, module.EXPERIMENTS,
+                               getattr(module, "OPTIONAL_EXPERIMENTS", ()))),
              f"analysis.draw_figure {name} {runs_args} --out $@")
     for claim in CLAIMS:
         experiments = claim.experiments if claim.decide else ()
@@ -101,10 +105,9 @@ def rules(run_dirs, key, runs_stamp):
         # The runs' macros say whether the runs are the reference runs: REFERENCE_RUNS is read.
         reference_list = {paths.REFERENCE_RUNS} if name == "runs" else set()
         rule(paths.table_tex(name),
-             analysis_imports("analysis.tables") | set(_run_inputs(run_dirs, experiments))
-             | set(TABLE_INPUTS.get(name, ())) | reference_list
-             | {f for f in _run_inputs(run_dirs, TABLE_OPTIONAL_EXPERIMENTS.get(name, ()))
-                if f.is_file()},
+             analysis_imports("analysis.tables")
+             | set(_run_inputs(run_dirs, experiments, TABLE_OPTIONAL_EXPERIMENTS.get(name, ())))
+             | set(TABLE_INPUTS.get(name, ())) | reference_list,
              f"analysis.tables {name} {runs_args} --out $@")
     verdicts = [paths.verdict_json(c.id) for c in CLAIMS]
     for name in VERDICT_TABLES:

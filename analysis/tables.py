@@ -501,7 +501,6 @@ TABLES = {"machine": (machine, ()), "pool_cost": (pool_cost, ("pool_overhead",))
           "scheduler": (scheduler, ("map_chunksize",)), "runs": (runs_macros, ()),
           "peers": (peers, peer_goals.EXPERIMENTS), "statements": (statements, ()),
           "reproduce": (reproduce, ()), "mpi": (mpi_results, ()),
-          # machine_limits is read when the run has it (the reference run may not).
           "grain": (grain.grain_table, grain.EXPERIMENTS), "limits": (grain.limits_table, ()),
           "grain_goals": (grain.goals_table, grain.EXPERIMENTS)}
 
@@ -511,7 +510,8 @@ TABLE_INPUTS = {"reproduce": (paths.BASELINE_SPEEDUPS,)}
 # Experiments a table reads when the run has them (an older run predates them): the table
 # depends on their CSVs where they exist.
 TABLE_OPTIONAL_EXPERIMENTS = {"mpi": mpi_analysis.EXPERIMENTS + tuple(
-    experiment for experiment, _, _ in mpi_analysis.POOL_REFERENCES.values())}
+    experiment for experiment, _, _ in mpi_analysis.POOL_REFERENCES.values()),
+    **{name: (grain.LIMITS_EXPERIMENT,) for name in ("grain", "limits", "grain_goals")}}
 
 VERDICT_TABLES = {"claims": claims, "tally": tally}
 

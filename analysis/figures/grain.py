@@ -6,6 +6,8 @@ is drawn as a dashed line (pack's at half the elements kept: 13 bytes per elemen
 from analysis import grain, style
 
 EXPERIMENTS = grain.EXPERIMENTS
+# Read when the run has it (analysis/make_rules.py makes the figure depend on it there).
+OPTIONAL_EXPERIMENTS = (grain.LIMITS_EXPERIMENT,)
 
 # Bytes each primitive moves per element, as its experiment's bytes_per_second counts them:
 # the rate the measured bandwidth allows is bandwidth / these bytes.

@@ -86,6 +86,54 @@ class MeasuresTest(unittest.TestCase):
         self.assertAlmostEqual(found.best, 1 / 1.5)
 
 
+class GrainRatioTest(unittest.TestCase):
+    """A ratio of two grains, with a grain outside its sweep taken as the bound it gives."""
+
+    def crossed(self, n):
+        return grain.Grain(grain.CROSSED, float(n), 1, 2, 1 << 22, 1024, 1 << 22)
+
+    def at_most(self, n):
+        return grain.Grain(grain.AT_MOST, float(n), 1, 2, 1 << 22, n, 1 << 22)
+
+    def never(self, largest):
+        return grain.Grain(grain.NEVER, None, 1, 0.5, 1024, 1024, largest)
+
+    def test_bounds_of_each_kind(self):
+        self.assertEqual(self.crossed(3000).bounds(), (3000, 3000))
+        self.assertEqual(self.at_most(1024).bounds(), (0, 1024))
+        self.assertEqual(self.never(1 << 19).bounds(), (1 << 19, math.inf))
+
+    def test_two_crossings_give_their_ratio_and_the_tails_of_the_resamples(self):
+        ours = [self.crossed(n) for n in range(4000, 8000, 10)]    # 400 resamples
+        theirs = [self.crossed(1000)] * len(ours)
+        point, interval = grain.grain_ratio_interval(self.crossed(6000), self.crossed(1000),
+                                                     ours, theirs)
+        self.assertEqual(point, (6.0, 6.0))
+        self.assertEqual(interval.estimate, 6.0)
+        self.assertAlmostEqual(interval.low, 4.05, delta=0.05)
+        self.assertAlmostEqual(interval.high, 7.94, delta=0.05)
+
+    def test_a_grain_beyond_the_sweep_gives_a_lower_bound(self):
+        point, interval = grain.grain_ratio_interval(
+            self.never(1 << 19), self.crossed(1 << 16), [self.never(1 << 19)] * 10,
+            [self.crossed(1 << 16)] * 10)
+        self.assertEqual(point, (8.0, math.inf))
+        self.assertTrue(math.isnan(interval.estimate))
+        self.assertEqual((interval.low, interval.high), (8.0, math.inf))
+
+    def test_a_grain_below_the_sweep_gives_an_upper_bound_and_two_give_none(self):
+        point, interval = grain.grain_ratio_interval(
+            self.at_most(1024), self.crossed(1 << 14), [self.at_most(1024)] * 10,
+            [self.crossed(1 << 14)] * 10)
+        self.assertEqual(point, (0.0, 1 / 16))
+        self.assertEqual((interval.low, interval.high), (0.0, 1 / 16))
+        point, interval = grain.grain_ratio_interval(
+            self.at_most(1024), self.at_most(1024), [self.at_most(1024)] * 10,
+            [self.at_most(1024)] * 10)
+        self.assertEqual(point, (0.0, math.inf))
+        self.assertEqual((interval.low, interval.high), (0.0, math.inf))
+
+
 def _add_bytes_per_second(run_dir, experiment, bytes_per_element):
     """The synthetic runs have no counters: give the experiment the runner's bytes_per_second."""
     path = Path(run_dir) / f"{experiment}.csv"
@@ -111,6 +159,8 @@ class RunTest(unittest.TestCase):
                                                     if e != "machine_limits"])
         cls.only_reduce = write_run(raw / "reduce", profile="full", seed=5, noise=0.0,
                                     experiments=["reduce_tree_vs_partitioned"])
+        cls.noisy = write_run(raw / "noisy", profile="full", seed=5, noise=0.1,
+                              experiments=["reduce_tree_vs_partitioned"])
 
     @classmethod
     def tearDownClass(cls):
@@ -133,6 +183,29 @@ class RunTest(unittest.TestCase):
         # larger grain; CPython's pool never reaches an efficiency of 0.5.
         self.assertGreater(by_backend["process"].n_half.n, by_backend["thread"].n_half.n)
         self.assertEqual(by_backend["cpython_process"].n_eff.kind, grain.NEVER)
+
+    def test_resampled_n_eff_of_noise_free_data_is_the_point_n_eff(self):
+        (run,) = load_runs([self.full])
+        (reduce,) = [p for p in grain.BULK_PRIMITIVES if p.name == "reduce"]
+        by_backend = {c.backend: c for c in grain.curves(run, reduce)}
+        resampled = grain.n_eff_resamples(run, reduce, ["openmp", "process", "cpython_process"],
+                                          resamples=20)
+        for backend, samples in resampled.items():
+            self.assertEqual(len(samples), 20)
+            self.assertEqual(set(samples), {by_backend[backend].n_eff}, backend)
+        with self.assertRaisesRegex(LookupError, "no reduce on numpy"):
+            grain.n_eff_resamples(run, reduce, ["numpy"])
+
+    def test_resampled_n_eff_carries_the_noise_of_the_repetitions(self):
+        (run,) = load_runs([self.noisy])
+        (reduce,) = [p for p in grain.BULK_PRIMITIVES if p.name == "reduce"]
+        point = {c.backend: c for c in grain.curves(run, reduce)}["process"].n_eff
+        samples = grain.n_eff_resamples(run, reduce, ["process"], resamples=200)["process"]
+        sizes = sorted(g.n for g in samples)
+        self.assertLess(sizes[0], point.n)
+        self.assertGreater(sizes[-1], point.n)
+        self.assertEqual(samples, grain.n_eff_resamples(run, reduce, ["process"],
+                                                        resamples=200)["process"])
 
     def test_a_backend_with_several_variants_is_taken_at_its_fastest(self):
         (run,) = load_runs([self.full])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from analysis import draw_figure as figure, make_rules as rules, tables, write_verdicts as verdicts
 from analysis.claims import CLAIMS
+from analysis.registry import EXPERIMENTS
 from analysis.runs import load_runs
 from analysis.tests.synthetic import write_run
 
@@ -94,6 +95,27 @@ class PipelineTest(unittest.TestCase):
         stamp = self.dir / "runs.txt"
         self.assertIn(str(stamp), pack_rule)
         self.assertEqual(stamp.read_text(), f"{self.small}\n")
+
+    def test_rules_name_the_machine_limits_where_the_run_has_them(self):
+        older = write_run(self.dir / "raw" / "older", seed=3,
+                          experiments=[e for e in EXPERIMENTS if e != "machine_limits"])
+        for run, present in ((self.small, True), (older, False)):
+            out = self.dir / f"limits-{run.name}.mk"
+            self.assertEqual(rules.main(["--raw", str(self.dir / "raw"), "--run", run.name,
+                                         "--out", str(out)]), 0)
+            text = out.read_text()
+            for output in ("tables/grain.tex:", "tables/limits.tex:", "tables/grain_goals.tex:",
+                           "figures/grain.pdf:"):
+                rule = text[text.index(output):].split("\n\n")[0]
+                with self.subTest(run=run.name, output=output):
+                    self.assertEqual(f"{run}/machine_limits.csv" in rule, present)
+                    if output != "tables/limits.tex:":
+                        self.assertIn(f"{run}/reduce_tree_vs_partitioned.csv", rule)
+            verdict = text[text.index("verdicts/coarse_grain.tex:"):].split("\n\n")[0]
+            for experiment in ("reduce_tree_vs_partitioned", "dot_flop_mop", "scan_two_pass",
+                               "pack"):
+                self.assertIn(f"{run}/{experiment}.csv", verdict)
+            self.assertIn("$(ROOT)/analysis/grain.py", verdict)
 
     def test_runs_stamp_changes_only_with_the_runs(self):
         out, stamp = self.dir / "stamp" / "rules.mk", self.dir / "stamp" / "runs.txt"

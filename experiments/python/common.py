@@ -118,6 +118,22 @@ def powers_of_two(lo, hi, step=1):
     return [1 << e for e in range(lo, hi + 1, step)]
 
 
+def grain_sizes(quick):
+    """The sizes at which analysis/grain.py finds n_eff (as profile.h): every power of two from
+    2^10 to 2^22, every third one in the quick profile."""
+    return powers_of_two(10, 22, 3 if quick else 1)
+
+
+def with_grain_sizes(swept, quick):
+    """[(n, worker counts)] in increasing n, as profile.h's with_grain_sizes: the script's own
+    sizes `swept` at every worker count, and the grain's other sizes at p = cores only (the
+    grain is read there, and the full profile keeps to its time)."""
+    plan = {n: worker_counts() for n in swept}
+    for n in grain_sizes(quick):
+        plan.setdefault(n, [machine_cores()])
+    return sorted(plan.items())
+
+
 def partition(xs, parts):
     """`parts` contiguous slices of `xs`, as even as can be (the seed's partitioning)."""
     n = len(xs)

@@ -1,6 +1,6 @@
 """Tests of the CPython reference scripts' algorithms (experiments/python/): each gives the
-serial answer on awkward sizes and worker counts, and map_chunksize sweeps the seed's
-chunksizes."""
+serial answer on awkward sizes and worker counts, map_chunksize sweeps the seed's chunksizes,
+and the grain's sizes join a script's sweep as profile.h's do."""
 
 import itertools
 import multiprocessing
@@ -82,6 +82,17 @@ class ChunksizesTest(unittest.TestCase):
         self.assertEqual(map_chunksize.chunksizes(100_000, 4, 1 << 13),
                          [16, 32, 64, 128, 256, 316, 512, 1024, 2048, 4096, 6250, 8192,
                           16384, 25000])
+
+    def test_grain_sizes_join_the_sweep_at_the_cores_only(self):
+        cores = common.machine_cores()
+        self.assertEqual(common.grain_sizes(quick=False), [1 << e for e in range(10, 23)])
+        self.assertEqual(common.grain_sizes(quick=True), [1 << e for e in (10, 13, 16, 19, 22)])
+        plan = dict(common.with_grain_sizes([1 << 10, 1 << 16, 1 << 24], quick=True))
+        self.assertEqual(sorted(plan), [1 << e for e in (10, 13, 16, 19, 22, 24)])
+        for n in (1 << 10, 1 << 16, 1 << 24):  # the script's own sizes: every worker count
+            self.assertEqual(plan[n], common.worker_counts())
+        for n in (1 << 13, 1 << 19, 1 << 22):
+            self.assertEqual(plan[n], [cores])
 
     def test_partition_covers_the_list_in_order(self):
         for n in SIZES:
