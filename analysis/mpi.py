@@ -1,11 +1,23 @@
 """The MPI experiments of a run (issue 13): the message cost model and the goals of the
 distributed primitives.
 
-Cost model. Each operation's time is fitted by least squares to t = alpha + beta * bytes over
-every repetition at every message size of one rank count: the ping-pong's one-way time (half the
-round trip `mpi_collectives` records) gives the point-to-point alpha (latency, seconds) and beta
-(seconds per byte, 1 / bandwidth); the all-reduce's time gives the same pair for that collective
-at p ranks.
+Message costs. Each operation's time is fitted to t = alpha + beta * bytes over every repetition
+at every message size of one rank count: the ping-pong's one-way time (half the round trip
+`mpi_collectives` records) gives the point-to-point alpha (latency, seconds) and beta (seconds
+per byte, 1 / bandwidth); the all-reduce's time gives the same pair for that collective at p
+ranks. The time fitted is each repetition's `seconds_low`, the 10th percentile of its
+iterations (experiments/mpi_collectives.cc says why: on a shared machine a few descheduled
+iterations dominate the mean, and made a loaded run's alpha 13 ms). The fit is by weighted
+least squares on relative residuals ((t - alpha - beta b) / t): the sizes span 8 B to 2 MiB,
+and plain least squares lets the largest messages' microseconds of noise swamp the small
+messages' whole time, which is where alpha is.
+
+Quality. Each fit reports the 95 % confidence interval of alpha and of beta (Student's t on the
+weighted residuals) and the root mean square of the relative residuals. A fit is `usable` when
+alpha and beta are both positive and each interval's half-width is at most half the value;
+otherwise the paper shows the fit marked unusable rather than a number nobody should use (the
+cost model, analysis/mpi_model.py, takes the cluster's alpha and beta from a published
+measurement and uses this run's only to check the message model).
 
 Goals, judged at every rank count k the run measured on both sides, at the largest n both
 measured (ratios of one run, as analysis/peers.py judges its goals):
@@ -25,6 +37,7 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from analysis import paths
 from analysis.runs import InputError, open_run
@@ -43,15 +56,43 @@ POOL_REFERENCES = {
     "pack": ("pack", "scan_pack", {"keep_pct": 50}),
 }
 POOL_LIMIT = 1.10
+LOW_SECONDS = "seconds_low"
+CONFIDENCE = 0.95
+USABLE_HALF_WIDTH = 0.5  # an interval's half-width, as a fraction of the value
+WEIGHT_ITERATIONS = 5
+
+
+@dataclass(frozen=True)
+class Line:
+    """t = alpha + beta * bytes, fitted, with the half-widths of the 95 % intervals and the RMS
+    of the relative residuals."""
+    alpha: float        # seconds
+    beta: float         # seconds per byte
+    alpha_error: float  # half-width of alpha's interval, seconds
+    beta_error: float   # half-width of beta's interval, seconds per byte
+    residual: float     # root mean square of (t - fitted) / t
+
+    @property
+    def usable(self):
+        return (self.alpha > 0 and self.beta > 0
+                and self.alpha_error <= USABLE_HALF_WIDTH * self.alpha
+                and self.beta_error <= USABLE_HALF_WIDTH * self.beta)
 
 
 @dataclass(frozen=True)
 class Fit:
     operation: str   # "pingpong" (one way) or "allreduce"
     p: int           # ranks of the job
-    alpha: float     # seconds
-    beta: float      # seconds per byte
+    line: Line
     sizes: int       # message sizes fitted
+
+    @property
+    def alpha(self):
+        return self.line.alpha
+
+    @property
+    def beta(self):
+        return self.line.beta
 
     @property
     def bandwidth(self):
@@ -82,26 +123,50 @@ def has(run, experiment):
 
 
 def fit_line(sizes, seconds):
-    """(alpha, beta) of the least-squares line seconds = alpha + beta * sizes."""
+    """The Line through (sizes, seconds), weighted least squares on relative residuals
+    ((t - fitted) / fitted)."""
     sizes = np.asarray(sizes, dtype=float)
     seconds = np.asarray(seconds, dtype=float)
     if len(set(sizes)) < 2:
         raise ValueError("a line needs at least two message sizes")
-    design = np.column_stack([np.ones_like(sizes), sizes])
-    (alpha, beta), *_ = np.linalg.lstsq(design, seconds, rcond=None)
-    return float(alpha), float(beta)
+    if len(sizes) < 3:
+        raise ValueError("a line's intervals need at least three points")
+    if np.any(seconds <= 0):
+        raise ValueError("a time that is not positive cannot be fitted")
+    # Weights 1 / fitted time, found by iterating from 1 / measured time: weighting by the
+    # measured time itself would favour the points that came out low.
+    plain = np.column_stack([np.ones_like(sizes), sizes])
+    scale = seconds
+    for _ in range(WEIGHT_ITERATIONS):
+        design = plain / scale[:, None]
+        (alpha, beta), *_ = np.linalg.lstsq(design, seconds / scale, rcond=None)
+        fitted = plain @ np.array([alpha, beta])
+        if np.any(fitted <= 0):
+            break  # a line that reaches zero has no relative residuals; keep the last weights
+        scale = fitted
+    relative = seconds / scale - design @ np.array([alpha, beta])
+    freedom = len(sizes) - 2
+    variance = float(relative @ relative) / freedom
+    covariance = variance * np.linalg.inv(design.T @ design)
+    t = float(scipy_stats.t.ppf(0.5 + CONFIDENCE / 2, freedom))
+    alpha_error, beta_error = (t * np.sqrt(np.diag(covariance))).tolist()
+    return Line(float(alpha), float(beta), alpha_error, beta_error,
+                float(np.sqrt(np.mean(relative ** 2))))
 
 
 def fits(run):
-    """The cost model of every operation and rank count of the run's mpi_collectives."""
+    """The message costs of every operation and rank count of the run's mpi_collectives."""
     df = run.data(COLLECTIVES)
+    if LOW_SECONDS not in df.columns:
+        raise LookupError(f"{run.path}: {COLLECTIVES} predates the {LOW_SECONDS} counter "
+                          f"(rerun it: --only={COLLECTIVES})")
     found = []
     for operation, share in (("pingpong", 0.5), ("allreduce", 1.0)):
         rows = select(df, variant=operation, backend="mpi")
         for p in sorted(set(rows["p"])):
             at_p = select(rows, p=p)
-            alpha, beta = fit_line(at_p["bytes"], at_p["seconds"] * share)
-            found.append(Fit(operation, int(p), alpha, beta, at_p["bytes"].nunique()))
+            line = fit_line(at_p["bytes"], at_p[LOW_SECONDS] * share)
+            found.append(Fit(operation, int(p), line, at_p["bytes"].nunique()))
     if not any(f.operation == "pingpong" for f in found):
         raise LookupError(f"{run.path}: {COLLECTIVES} has no ping-pong (it needs 2 ranks)")
     return found
@@ -173,8 +238,11 @@ def describe_goal(g):
 
 
 def describe_fit(f):
-    return (f"{f.operation:9} p={f.p}  alpha {f.alpha * 1e6:8.3f} us  beta {f.beta * 1e9:8.4f} "
-            f"ns/B  ({f.bandwidth / 1e9:.2f} GB/s, {f.sizes} sizes)")
+    line = f.line
+    return (f"{f.operation:9} p={f.p}  alpha {line.alpha * 1e6:8.3f} +- "
+            f"{line.alpha_error * 1e6:.3f} us  beta {line.beta * 1e9:8.4f} +- "
+            f"{line.beta_error * 1e9:.4f} ns/B  ({f.bandwidth / 1e9:.2f} GB/s, {f.sizes} sizes, "
+            f"residual {line.residual:.1%}){'' if line.usable else '  UNUSABLE'}")
 
 
 def main(argv=None):
