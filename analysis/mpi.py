@@ -1,23 +1,30 @@
 """The MPI experiments of a run (issue 13): the message cost model and the goals of the
 distributed primitives.
 
-Message costs. Each operation's time is fitted to t = alpha + beta * bytes over every repetition
-at every message size of one rank count: the ping-pong's one-way time (half the round trip
-`mpi_collectives` records) gives the point-to-point alpha (latency, seconds) and beta (seconds
-per byte, 1 / bandwidth); the all-reduce's time gives the same pair for that collective at p
-ranks. The time fitted is each repetition's `seconds_low`, the 10th percentile of its
-iterations (experiments/mpi_collectives.cc says why: on a shared machine a few descheduled
-iterations dominate the mean, and made a loaded run's alpha 13 ms). The fit is by weighted
-least squares on relative residuals ((t - alpha - beta b) / t): the sizes span 8 B to 2 MiB,
-and plain least squares lets the largest messages' microseconds of noise swamp the small
-messages' whole time, which is where alpha is.
+Message costs. Each operation's time t at b bytes follows t = alpha + beta * b at each end of
+the message sizes, but not across them: Open MPI switches protocol at its eager limit (4 KiB for
+the shared-memory transport here, from copying through a shared buffer to a rendezvous and a
+single copy), and a loaded run's ping-pong jumped from 0.7 us at 512 B to 6 us at 4 KiB. So
+alpha (latency, seconds) is fitted on the small messages (up to SMALL_BYTES), where it is nearly
+all of the time, and beta (seconds per byte, 1 / bandwidth) on the large ones (from
+LARGE_BYTES), where it is: each end gets its own line, and alpha is the small line's intercept,
+beta the large line's slope. The ping-pong's one-way time (half the round trip
+`mpi_collectives` records) gives the point-to-point pair; the all-reduce's time gives the same
+pair for that collective at p ranks. The time fitted at each size is the lowest over the
+repetitions of `seconds_low`, each repetition's 10th percentile of its iterations
+(experiments/mpi_collectives.cc says why: on a shared machine a few descheduled iterations
+dominate the mean, and made a loaded run's alpha 13 ms). The lowest repetition, because at a load
+of 9 on 2 cores some repetitions had more than 90 % of their iterations disturbed, and load only
+ever adds time. Each line is
+fitted by weighted least squares on relative residuals ((t - fitted) / fitted), so that no size's
+noise in microseconds swamps another size's whole time.
 
 Quality. Each fit reports the 95 % confidence interval of alpha and of beta (Student's t on the
-weighted residuals) and the root mean square of the relative residuals. A fit is `usable` when
-alpha and beta are both positive and each interval's half-width is at most half the value;
-otherwise the paper shows the fit marked unusable rather than a number nobody should use (the
-cost model, analysis/mpi_model.py, takes the cluster's alpha and beta from a published
-measurement and uses this run's only to check the message model).
+weighted residuals of its line) and the root mean square of the relative residuals of both
+lines. A fit is `usable` when alpha and beta are both positive and each interval's half-width is
+at most half the value; otherwise the paper shows the fit marked unusable rather than a number
+nobody should use (the cost model, analysis/mpi_model.py, takes the cluster's alpha and beta from
+a published measurement and uses this run's only to check the message model on this machine).
 
 Goals, judged at every rank count k the run measured on both sides, at the largest n both
 measured (ratios of one run, as analysis/peers.py judges its goals):
@@ -59,6 +66,8 @@ POOL_LIMIT = 1.10
 LOW_SECONDS = "seconds_low"
 CONFIDENCE = 0.95
 USABLE_HALF_WIDTH = 0.5  # an interval's half-width, as a fraction of the value
+SMALL_BYTES = 1024        # alpha's line: messages up to this size
+LARGE_BYTES = 32 * 1024   # beta's line: messages from this size
 WEIGHT_ITERATIONS = 5
 
 
@@ -74,6 +83,7 @@ class Line:
 
     @property
     def usable(self):
+        """Both parameters positive and known to within half their value."""
         return (self.alpha > 0 and self.beta > 0
                 and self.alpha_error <= USABLE_HALF_WIDTH * self.alpha
                 and self.beta_error <= USABLE_HALF_WIDTH * self.beta)
@@ -81,18 +91,41 @@ class Line:
 
 @dataclass(frozen=True)
 class Fit:
+    """One operation's alpha (from its small messages' line) and beta (from its large ones')."""
     operation: str   # "pingpong" (one way) or "allreduce"
     p: int           # ranks of the job
-    line: Line
+    small: Line      # fitted on messages up to SMALL_BYTES
+    large: Line      # fitted on messages from LARGE_BYTES
     sizes: int       # message sizes fitted
 
     @property
     def alpha(self):
-        return self.line.alpha
+        return self.small.alpha
 
     @property
     def beta(self):
-        return self.line.beta
+        return self.large.beta
+
+    @property
+    def alpha_error(self):
+        return self.small.alpha_error
+
+    @property
+    def beta_error(self):
+        return self.large.beta_error
+
+    @property
+    def residual(self):
+        """The larger of the two lines' RMS relative residuals."""
+        return max(self.small.residual, self.large.residual)
+
+    @property
+    def usable(self):
+        """alpha (from the small line) and beta (from the large one) positive and known to
+        within half their value."""
+        return (self.alpha > 0 and self.beta > 0
+                and self.alpha_error <= USABLE_HALF_WIDTH * self.alpha
+                and self.beta_error <= USABLE_HALF_WIDTH * self.beta)
 
     @property
     def bandwidth(self):
@@ -164,9 +197,11 @@ def fits(run):
     for operation, share in (("pingpong", 0.5), ("allreduce", 1.0)):
         rows = select(df, variant=operation, backend="mpi")
         for p in sorted(set(rows["p"])):
-            at_p = select(rows, p=p)
-            line = fit_line(at_p["bytes"], at_p[LOW_SECONDS] * share)
-            found.append(Fit(operation, int(p), line, at_p["bytes"].nunique()))
+            lowest = select(rows, p=p).groupby("bytes")[LOW_SECONDS].min() * share
+            small = lowest[lowest.index <= SMALL_BYTES]
+            large = lowest[lowest.index >= LARGE_BYTES]
+            found.append(Fit(operation, int(p), fit_line(small.index, small),
+                             fit_line(large.index, large), len(lowest)))
     if not any(f.operation == "pingpong" for f in found):
         raise LookupError(f"{run.path}: {COLLECTIVES} has no ping-pong (it needs 2 ranks)")
     return found
@@ -238,11 +273,10 @@ def describe_goal(g):
 
 
 def describe_fit(f):
-    line = f.line
-    return (f"{f.operation:9} p={f.p}  alpha {line.alpha * 1e6:8.3f} +- "
-            f"{line.alpha_error * 1e6:.3f} us  beta {line.beta * 1e9:8.4f} +- "
-            f"{line.beta_error * 1e9:.4f} ns/B  ({f.bandwidth / 1e9:.2f} GB/s, {f.sizes} sizes, "
-            f"residual {line.residual:.1%}){'' if line.usable else '  UNUSABLE'}")
+    return (f"{f.operation:9} p={f.p}  alpha {f.alpha * 1e6:8.3f} +- "
+            f"{f.alpha_error * 1e6:.3f} us  beta {f.beta * 1e9:8.4f} +- "
+            f"{f.beta_error * 1e9:.4f} ns/B  ({f.bandwidth / 1e9:.2f} GB/s, {f.sizes} sizes, "
+            f"residual {f.residual:.1%}){'' if f.usable else '  UNUSABLE'}")
 
 
 def main(argv=None):

@@ -8,6 +8,7 @@ import unittest
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from analysis import mpi
 from analysis.runs import open_run
@@ -64,7 +65,9 @@ class FitLineTest(unittest.TestCase):
         seconds = [1e-6 + 1e-10 * b + rng.choice([0, 4e-3, 13e-3]) for b in sizes]
         line = mpi.fit_line(sizes, seconds)
         self.assertFalse(line.usable)
-        self.assertIn("UNUSABLE", mpi.describe_fit(mpi.Fit("pingpong", 2, line, 7)))
+        clean = mpi.fit_line(self.SIZES, [1e-6 + 1e-10 * b for b in self.SIZES])
+        self.assertIn("UNUSABLE", mpi.describe_fit(mpi.Fit("pingpong", 2, line, clean, 7)))
+        self.assertNotIn("UNUSABLE", mpi.describe_fit(mpi.Fit("pingpong", 2, clean, clean, 7)))
 
 
 class RunTest(unittest.TestCase):
@@ -105,7 +108,26 @@ class RunTest(unittest.TestCase):
             self.assertAlmostEqual(fits["pingpong", p].beta, 0.1e-9, places=16)
             self.assertAlmostEqual(fits["pingpong", p].bandwidth, 1e10, delta=1)
         self.assertAlmostEqual(fits["allreduce", 4].alpha, 3e-6, places=12)
-        self.assertTrue(all(f.line.usable for f in fits.values()))
+        self.assertTrue(all(f.usable for f in fits.values()))
+
+    def test_alpha_and_beta_come_from_each_end_across_a_protocol_switch(self):
+        # An eager protocol up to 4 KiB (0.5 us + 0.2 ns/B), a rendezvous above (5 us + 0.1 ns/B)
+        sizes = [1 << x for x in range(3, 22)] * 3
+        seconds = [(0.5e-6 + 0.2e-9 * b) if b < 4096 else (5e-6 + 0.1e-9 * b) for b in sizes]
+        rows = [{"variant": "pingpong", "backend": "mpi", "p": 2, "bytes": b,
+                 mpi.LOW_SECONDS: 2 * t} for b, t in zip(sizes, seconds)]
+
+        class FakeRun:
+            path = Path("fake")
+
+            @staticmethod
+            def data(experiment):
+                return pd.DataFrame(rows)
+
+        (fit,) = mpi.fits(FakeRun)
+        self.assertAlmostEqual(fit.alpha, 0.5e-6, places=12)
+        self.assertAlmostEqual(fit.beta, 0.1e-9, places=15)
+        self.assertTrue(fit.usable)
 
     def test_the_fit_reads_the_low_quantile_not_the_noisy_mean(self):
         noisy = open_run(write_run(Path(self.tmp.name) / "noisy", noise=0.5,
