@@ -20,8 +20,8 @@
 // Throws std::invalid_argument on every rank if flags and in differ in size or distribution,
 // the arrays live on different communicators, out overlaps in, or out has room for fewer than
 // the kept elements.
-// Cost: 2n/p flag and element reads per rank (plus a second read of the flags up to the end of
-// the run that stays, when runs leave), one MPI_Allgather of 8 bytes per rank, one
+// Cost: 2n/p flag and element reads per rank (plus a second count of the flags up to the end
+// of the run that stays, when runs leave after it), one MPI_Allgather of 8 bytes per rank, one
 // MPI_Allreduce of an int (the overlap check), and the kept elements that change rank moved
 // once (at most count_r * sizeof(T) bytes sent by rank r, to at most a few ranks when the flags
 // are even; none at one rank). Memory: the send buffer keeps the most elements a call of this
@@ -48,12 +48,21 @@ namespace procpar::mpi {
 namespace dist_detail {
 
 // The index just past the `kept`-th set flag (0 when kept is 0): flags[0, index) hold exactly
-// `kept` set flags. Requires at least `kept` set flags.
+// `kept` set flags. Requires at least `kept` set flags. Whole blocks are counted with pack.h's
+// count kernel (which vectorises), so finding the end costs about a count of the flags read.
 template <class Flag>
 std::size_t input_end_of_kept(RawSpan<Flag> flags, std::size_t kept) {
-  const Flag* data = flags.data();
+  constexpr std::size_t kBlock = 4096;
   std::size_t index = 0;
-  for (std::size_t seen = 0; seen < kept; ++index) seen += static_cast<bool>(data[index]);
+  std::size_t seen = 0;
+  while (seen < kept && flags.size() - index > kBlock) {
+    const std::size_t in_block = pack_detail::count_piece<Flag>(flags.subspan(index, kBlock));
+    if (seen + in_block >= kept) break;
+    seen += in_block;
+    index += kBlock;
+  }
+  const Flag* data = flags.data();
+  for (; seen < kept; ++index) seen += static_cast<bool>(data[index]);
   return index;
 }
 
@@ -121,8 +130,11 @@ std::size_t pack(DistSpan<T> in, DistSpan<Flag> flags, DistSpan<T> out) {
   if (my_count > 0) {
     const RawSpan<T> local_in = in.local();
     const RawSpan<Flag> local_flags = flags.local();
+    // When nothing leaves after the staying run (always at one rank), its input runs to the end.
     const std::size_t split_low = dist_detail::input_end_of_kept(local_flags, stay.begin);
-    const std::size_t split_high = dist_detail::input_end_of_kept(local_flags, stay.end);
+    const std::size_t split_high = stay.end == my_count
+                                       ? local_in.size()
+                                       : dist_detail::input_end_of_kept(local_flags, stay.end);
     const auto write = [&](std::size_t from, std::size_t to, RawSpan<T> target) {
       if (target.empty()) return;
       pack_detail::write_piece<T, Flag>(local_in.subspan(from, to - from),
