@@ -257,7 +257,7 @@ def tex_macros(run, fits=None, network=CLUSTER):
     over one core at P machines), \mpitreeclaim, \mpiscanclaim, \mpibreakeven (the seed's
     claims restated, as sentences) and \mpicheck (the run's own all-reduce against the message
     model, when `fits`, analysis/mpi.py's, are given and usable)."""
-    macros = {"mpinetwork": (rf"a one-way latency $\alpha = {seconds_text(network.alpha)}$ and a "
+    macros = {"mpinetwork": (rf"a one-way latency $\alpha$ of {seconds_text(network.alpha)} and a "
                              rf"bandwidth $1/\beta = {network.bandwidth / 1e9:.1f}$\,GB/s "
                              rf"(MPI ping-pong and bandwidth between two machines of a "
                              rf"{escape_text(network.name)} cluster~\citep{{{network.source}}})")}
@@ -315,7 +315,7 @@ def check_text(fits):
                 "values: a loaded machine), so it does not check the message model.")
     parts = [rf"at $p = {p}$ the model predicts {seconds_text(predicted)} and the run measured "
              rf"{seconds_text(measured)}" for p, measured, predicted in allreduce_check(fits)]
-    return (rf"On this machine the ping-pong's $\alpha = {seconds_text(pingpong.alpha)}$ predicts "
+    return (rf"On this machine the ping-pong's $\alpha$ of {seconds_text(pingpong.alpha)} predicts "
             r"the all-reduce's latency as $\lceil\log_2 p\rceil\,\alpha$: "
             + "; ".join(parts) + ".")
 
