@@ -242,7 +242,7 @@ def has_inputs(run):
     return all(run.record["experiments"].get(e, {}).get("status") == "ok" for e in EXPERIMENTS)
 
 
-NAMES = {"reduce": "reduce", "dot": "dot", "scan": "scan", "pack": "pack (50\,\% kept)",
+NAMES = {"reduce": "reduce", "dot": "dot", "scan": "scan", "pack": "pack",
          "matvec": "matvec", "wordcount": "word count"}
 
 
@@ -269,10 +269,8 @@ def tex_macros(run, fits=None, network=CLUSTER):
     else:
         found = kernels(run)
         lines = [r"\begin{tabular}{@{}lrr" + "r" * len(PROJECTED_MACHINES) + "r@{}}", r"\toprule",
-                 r"& & serial & \multicolumn{" + str(len(PROJECTED_MACHINES))
-                 + r"}{c}{speedup over one core at $P$ machines} & fastest \\",
-                 r"Primitive & $n$ & per element & "
-                 + " & ".join(f"${p}$" for p in PROJECTED_MACHINES) + r" & at $P$ \\",
+                 r"Primitive & $n$ & serial & "
+                 + " & ".join(f"$S({p})$" for p in PROJECTED_MACHINES) + r" & fastest $P$ \\",
                  r"\midrule"]
         for k in found.values():
             lines.append(

@@ -465,7 +465,7 @@ def tally(verdict_files):
 
 
 def mpi_results(runs):
-    """The MPI experiments of the reference run(s) (analysis/mpi.py): the fitted alpha and beta
+    r"""The MPI experiments of the reference run(s) (analysis/mpi.py): the fitted alpha and beta
     of each operation and rank count with their 95 % intervals, and the goals of the distributed
     primitives. Defines \mpiresults: the table, or a sentence saying that the run predates the
     MPI experiments; and the cost model's macros (analysis/mpi_model.py's tex_macros)."""
@@ -486,17 +486,16 @@ def mpi_results(runs):
             alpha += r" \textbf{unusable}"
         lines.append(rf"{escape(f.operation)} & {f.p}{over} & {alpha} & "
                      rf"{f.bandwidth / 1e9:.2f}\,GB/s & {number(100 * f.residual)}\,\% \\")
-    lines += [r"\midrule", r"Goal & ranks & $n$ & \multicolumn{2}{r}{ratio (limit)} \\",
-              r"\midrule"]
+    lines += [r"\midrule", r"Goal & ranks & $n$ & ratio & limit \\", r"\midrule"]
     for g in mpi_analysis.goals(run):
         what = escape(g.primitive) + (r": rank 0 sends $\le$ others" if "bytes" in g.text
                                        else r": within 10\,\% of the process pool")
         if g.k is None:
-            lines.append(rf"{what} & \multicolumn{{4}}{{l}}{{{mpi_analysis.NOT_MEASURED}}} \\")
+            lines.append(rf"\multicolumn{{5}}{{@{{}}l}}{{{what}: {mpi_analysis.NOT_MEASURED}}} \\")
             continue
         verdict = "" if g.met else r" \textbf{missed}"
-        lines.append(rf"{what} & {g.k} & {_size_text(g.n)} & \multicolumn{{2}}{{r}}"
-                     rf"{{{number(g.ratio)} ({number(g.limit)}){verdict}}} \\")
+        lines.append(rf"{what} & {g.k} & {_size_text(g.n)} & {number(g.ratio)}{verdict} & "
+                     rf"{number(g.limit)} \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     if any(f.p > run.cores for f in fits):
         lines.append(rf"\par\smallskip$^\dagger$\,more ranks than the run's {run.cores} cores "
