@@ -4,7 +4,8 @@ distributed primitives.
 Message costs. Each operation's time t at b bytes follows t = alpha + beta * b at each end of
 the message sizes, but not across them: Open MPI switches protocol at its eager limit (4 KiB for
 the shared-memory transport here, from copying through a shared buffer to a rendezvous and a
-single copy), and a loaded run's ping-pong jumped from 0.7 us at 512 B to 6 us at 4 KiB. So
+single copy), and a loaded run's ping-pong round trip jumped from 0.7 us at 512 B to 6 us at
+4 KiB. So
 alpha (latency, seconds) is fitted on the small messages (up to SMALL_BYTES), where it is nearly
 all of the time, and beta (seconds per byte, 1 / bandwidth) on the large ones (from
 LARGE_BYTES), where it is: each end gets its own line, and alpha is the small line's intercept,
@@ -15,9 +16,9 @@ repetitions of `seconds_low`, each repetition's 10th percentile of its iteration
 (experiments/mpi_collectives.cc says why: on a shared machine a few descheduled iterations
 dominate the mean, and made a loaded run's alpha 13 ms). The lowest repetition, because at a load
 of 9 on 2 cores some repetitions had more than 90 % of their iterations disturbed, and load only
-ever adds time. Each line is
-fitted by weighted least squares on relative residuals ((t - fitted) / fitted), so that no size's
-noise in microseconds swamps another size's whole time.
+ever adds time. Each line is fitted by weighted least squares on relative residuals
+((t - fitted) / fitted), so that no size's noise in microseconds swamps another size's whole
+time.
 
 Quality. Each fit reports the 95 % confidence interval of alpha and of beta (Student's t on the
 weighted residuals of its line) and the root mean square of the relative residuals of both
