@@ -478,10 +478,10 @@ def mpi_results(runs):
                 + mpi_model.tex_macros(run))
     fits = mpi_analysis.fits(run)
     lines = [r"\begin{tabular}{@{}lrrrr@{}}", r"\toprule",
-             r"Operation & ranks & $\alpha$ & $1/\beta$ & residual \\", r"\midrule"]
+             r"Operation & ranks & $\alpha$ (\textmu s) & $1/\beta$ & residual \\", r"\midrule"]
     for f in fits:
         over = r"$^\dagger$" if f.p > run.cores else ""
-        alpha = rf"{seconds(f.alpha)} $\pm$ {seconds(f.alpha_error)}"
+        alpha = rf"{number(f.alpha * 1e6)} $\pm$ {number(f.alpha_error * 1e6)}"
         if not f.usable:
             alpha += r" \textbf{unusable}"
         lines.append(rf"{escape(f.operation)} & {f.p}{over} & {alpha} & "
@@ -489,7 +489,7 @@ def mpi_results(runs):
     lines += [r"\midrule", r"Goal & ranks & $n$ & ratio & limit \\", r"\midrule"]
     for g in mpi_analysis.goals(run):
         what = escape(g.primitive) + (r": rank 0 sends $\le$ others" if "bytes" in g.text
-                                       else r": within 10\,\% of the process pool")
+                                       else r": within 10\,\% of the pool")
         if g.k is None:
             lines.append(rf"\multicolumn{{5}}{{@{{}}l}}{{{what}: {mpi_analysis.NOT_MEASURED}}} \\")
             continue
