@@ -1,11 +1,31 @@
 """The MPI experiments of a run (issue 13): the message cost model and the goals of the
 distributed primitives.
 
-Cost model. Each operation's time is fitted by least squares to t = alpha + beta * bytes over
-every repetition at every message size of one rank count: the ping-pong's one-way time (half the
-round trip `mpi_collectives` records) gives the point-to-point alpha (latency, seconds) and beta
-(seconds per byte, 1 / bandwidth); the all-reduce's time gives the same pair for that collective
-at p ranks.
+Message costs. Each operation's time t at b bytes follows t = alpha + beta * b at each end of
+the message sizes, but not across them: Open MPI switches protocol at its eager limit (4 KiB for
+the shared-memory transport here, from copying through a shared buffer to a rendezvous and a
+single copy), and a loaded run's ping-pong round trip jumped from 0.7 us at 512 B to 6 us at
+4 KiB. So
+alpha (latency, seconds) is fitted on the small messages (up to SMALL_BYTES), where it is nearly
+all of the time, and beta (seconds per byte, 1 / bandwidth) on the large ones (from
+LARGE_BYTES), where it is: each end gets its own line, and alpha is the small line's intercept,
+beta the large line's slope. The ping-pong's one-way time (half the round trip
+`mpi_collectives` records) gives the point-to-point pair; the all-reduce's time gives the same
+pair for that collective at p ranks. The time fitted at each size is the lowest over the
+repetitions of `seconds_low`, each repetition's 10th percentile of its iterations
+(experiments/mpi_collectives.cc says why: on a shared machine a few descheduled iterations
+dominate the mean, and made a loaded run's alpha 13 ms). The lowest repetition, because at a load
+of 9 on 2 cores some repetitions had more than 90 % of their iterations disturbed, and load only
+ever adds time. Each line is fitted by weighted least squares on relative residuals
+((t - fitted) / fitted), so that no size's noise in microseconds swamps another size's whole
+time.
+
+Quality. Each fit reports the 95 % confidence interval of alpha and of beta (Student's t on the
+weighted residuals of its line) and the root mean square of the relative residuals of both
+lines. A fit is `usable` when alpha and beta are both positive and each interval's half-width is
+at most half the value; otherwise the paper shows the fit marked unusable rather than a number
+nobody should use (the cost model, analysis/mpi_model.py, takes the cluster's alpha and beta from
+a published measurement and uses this run's only to check the message model on this machine).
 
 Goals, judged at every rank count k the run measured on both sides, at the largest n both
 measured (ratios of one run, as analysis/peers.py judges its goals):
@@ -25,6 +45,7 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from analysis import paths
 from analysis.runs import InputError, open_run
@@ -43,15 +64,69 @@ POOL_REFERENCES = {
     "pack": ("pack", "scan_pack", {"keep_pct": 50}),
 }
 POOL_LIMIT = 1.10
+LOW_SECONDS = "seconds_low"
+CONFIDENCE = 0.95
+USABLE_HALF_WIDTH = 0.5  # an interval's half-width, as a fraction of the value
+SMALL_BYTES = 1024        # alpha's line: messages up to this size
+LARGE_BYTES = 32 * 1024   # beta's line: messages from this size
+WEIGHT_ITERATIONS = 5
+
+
+@dataclass(frozen=True)
+class Line:
+    """t = alpha + beta * bytes, fitted, with the half-widths of the 95 % intervals and the RMS
+    of the relative residuals."""
+    alpha: float        # seconds
+    beta: float         # seconds per byte
+    alpha_error: float  # half-width of alpha's interval, seconds
+    beta_error: float   # half-width of beta's interval, seconds per byte
+    residual: float     # root mean square of (t - fitted) / t
+
+    @property
+    def usable(self):
+        """Both parameters positive and known to within half their value."""
+        return (self.alpha > 0 and self.beta > 0
+                and self.alpha_error <= USABLE_HALF_WIDTH * self.alpha
+                and self.beta_error <= USABLE_HALF_WIDTH * self.beta)
 
 
 @dataclass(frozen=True)
 class Fit:
+    """One operation's alpha (from its small messages' line) and beta (from its large ones')."""
     operation: str   # "pingpong" (one way) or "allreduce"
     p: int           # ranks of the job
-    alpha: float     # seconds
-    beta: float      # seconds per byte
+    small: Line      # fitted on messages up to SMALL_BYTES
+    large: Line      # fitted on messages from LARGE_BYTES
     sizes: int       # message sizes fitted
+
+    @property
+    def alpha(self):
+        return self.small.alpha
+
+    @property
+    def beta(self):
+        return self.large.beta
+
+    @property
+    def alpha_error(self):
+        return self.small.alpha_error
+
+    @property
+    def beta_error(self):
+        return self.large.beta_error
+
+    @property
+    def residual(self):
+        """The larger of the two lines' RMS relative residuals."""
+        return max(self.small.residual, self.large.residual)
+
+    @property
+    def usable(self):
+        """alpha (from the small line) and beta (from the large one) positive and known to
+        within half their value."""
+        return (self.alpha > 0 and self.beta > 0
+                and self.alpha_error <= USABLE_HALF_WIDTH * self.alpha
+                and self.beta_error <= USABLE_HALF_WIDTH * self.beta)
 
     @property
     def bandwidth(self):
@@ -82,26 +157,52 @@ def has(run, experiment):
 
 
 def fit_line(sizes, seconds):
-    """(alpha, beta) of the least-squares line seconds = alpha + beta * sizes."""
+    """The Line through (sizes, seconds), weighted least squares on relative residuals
+    ((t - fitted) / fitted)."""
     sizes = np.asarray(sizes, dtype=float)
     seconds = np.asarray(seconds, dtype=float)
     if len(set(sizes)) < 2:
         raise ValueError("a line needs at least two message sizes")
-    design = np.column_stack([np.ones_like(sizes), sizes])
-    (alpha, beta), *_ = np.linalg.lstsq(design, seconds, rcond=None)
-    return float(alpha), float(beta)
+    if len(sizes) < 3:
+        raise ValueError("a line's intervals need at least three points")
+    if np.any(seconds <= 0):
+        raise ValueError("a time that is not positive cannot be fitted")
+    # Weights 1 / fitted time, found by iterating from 1 / measured time: weighting by the
+    # measured time itself would favour the points that came out low.
+    plain = np.column_stack([np.ones_like(sizes), sizes])
+    scale = seconds
+    for _ in range(WEIGHT_ITERATIONS):
+        design = plain / scale[:, None]
+        (alpha, beta), *_ = np.linalg.lstsq(design, seconds / scale, rcond=None)
+        fitted = plain @ np.array([alpha, beta])
+        if np.any(fitted <= 0):
+            break  # a line that reaches zero has no relative residuals; keep the last weights
+        scale = fitted
+    relative = seconds / scale - design @ np.array([alpha, beta])
+    freedom = len(sizes) - 2
+    variance = float(relative @ relative) / freedom
+    covariance = variance * np.linalg.inv(design.T @ design)
+    t = float(scipy_stats.t.ppf(0.5 + CONFIDENCE / 2, freedom))
+    alpha_error, beta_error = (t * np.sqrt(np.diag(covariance))).tolist()
+    return Line(float(alpha), float(beta), alpha_error, beta_error,
+                float(np.sqrt(np.mean(relative ** 2))))
 
 
 def fits(run):
-    """The cost model of every operation and rank count of the run's mpi_collectives."""
+    """The message costs of every operation and rank count of the run's mpi_collectives."""
     df = run.data(COLLECTIVES)
+    if LOW_SECONDS not in df.columns:
+        raise LookupError(f"{run.path}: {COLLECTIVES} predates the {LOW_SECONDS} counter "
+                          f"(rerun it: --only={COLLECTIVES})")
     found = []
     for operation, share in (("pingpong", 0.5), ("allreduce", 1.0)):
         rows = select(df, variant=operation, backend="mpi")
         for p in sorted(set(rows["p"])):
-            at_p = select(rows, p=p)
-            alpha, beta = fit_line(at_p["bytes"], at_p["seconds"] * share)
-            found.append(Fit(operation, int(p), alpha, beta, at_p["bytes"].nunique()))
+            lowest = select(rows, p=p).groupby("bytes")[LOW_SECONDS].min() * share
+            small = lowest[lowest.index <= SMALL_BYTES]
+            large = lowest[lowest.index >= LARGE_BYTES]
+            found.append(Fit(operation, int(p), fit_line(small.index, small),
+                             fit_line(large.index, large), len(lowest)))
     if not any(f.operation == "pingpong" for f in found):
         raise LookupError(f"{run.path}: {COLLECTIVES} has no ping-pong (it needs 2 ranks)")
     return found
@@ -173,8 +274,10 @@ def describe_goal(g):
 
 
 def describe_fit(f):
-    return (f"{f.operation:9} p={f.p}  alpha {f.alpha * 1e6:8.3f} us  beta {f.beta * 1e9:8.4f} "
-            f"ns/B  ({f.bandwidth / 1e9:.2f} GB/s, {f.sizes} sizes)")
+    return (f"{f.operation:9} p={f.p}  alpha {f.alpha * 1e6:8.3f} +- "
+            f"{f.alpha_error * 1e6:.3f} us  beta {f.beta * 1e9:8.4f} +- "
+            f"{f.beta_error * 1e9:.4f} ns/B  ({f.bandwidth / 1e9:.2f} GB/s, {f.sizes} sizes, "
+            f"residual {f.residual:.1%}){'' if f.usable else '  UNUSABLE'}")
 
 
 def main(argv=None):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from analysis import grain, paths
 from analysis import mpi as mpi_analysis
+from analysis import mpi_model
 from analysis import peers as peer_goals
 from analysis import provenance
 from analysis import seed_statements
@@ -464,37 +465,43 @@ def tally(verdict_files):
 
 
 def mpi_results(runs):
-    """The MPI experiments of the reference run(s) (analysis/mpi.py): the fitted alpha and beta
-    of each operation and rank count, and the goals of the distributed primitives. Defines
-    \mpiresults: the table, or a sentence saying that the run predates the MPI experiments."""
+    r"""The MPI experiments of the reference run(s) (analysis/mpi.py): the fitted alpha and beta
+    of each operation and rank count with their 95 % intervals, and the goals of the distributed
+    primitives. Defines \mpiresults: the table, or a sentence saying that the run predates the
+    MPI experiments; and the cost model's macros (analysis/mpi_model.py's tex_macros)."""
     run = runs[0]
     if not mpi_analysis.has(run, mpi_analysis.COLLECTIVES):
         text = (rf"The reference run ({escape(run.name)}) predates the MPI experiments "
                 r"(\texttt{mpi\_collectives}, \texttt{mpi\_primitives}): no MPI measurements "
                 r"are shown.")
-        return _header(runs) + rf"\newcommand{{\mpiresults}}{{{text}}}" + "\n"
-    lines = [r"\begin{tabular}{@{}lrrr@{}}", r"\toprule",
-             r"Operation & ranks & $\alpha$ & $1/\beta$ \\", r"\midrule"]
-    for f in mpi_analysis.fits(run):
+        return (_header(runs) + rf"\newcommand{{\mpiresults}}{{{text}}}" + "\n"
+                + mpi_model.tex_macros(run))
+    fits = mpi_analysis.fits(run)
+    lines = [r"\begin{tabular}{@{}lrrrr@{}}", r"\toprule",
+             r"Operation & ranks & $\alpha$ (\textmu s) & $1/\beta$ & residual \\", r"\midrule"]
+    for f in fits:
         over = r"$^\dagger$" if f.p > run.cores else ""
-        lines.append(rf"{escape(f.operation)} & {f.p}{over} & {seconds(f.alpha)} & "
-                     rf"{f.bandwidth / 1e9:.2f}\,GB/s \\")
-    lines += [r"\midrule", r"Goal & ranks & $n$ & ratio (limit) \\", r"\midrule"]
+        alpha = rf"{number(f.alpha * 1e6)} $\pm$ {number(f.alpha_error * 1e6)}"
+        if not f.usable:
+            alpha += r" \textbf{unusable}"
+        lines.append(rf"{escape(f.operation)} & {f.p}{over} & {alpha} & "
+                     rf"{f.bandwidth / 1e9:.2f}\,GB/s & {number(100 * f.residual)}\,\% \\")
+    lines += [r"\midrule", r"Goal & ranks & $n$ & ratio & limit \\", r"\midrule"]
     for g in mpi_analysis.goals(run):
         what = escape(g.primitive) + (r": rank 0 sends $\le$ others" if "bytes" in g.text
-                                       else r": within 10\,\% of the process pool")
+                                       else r": within 10\,\% of the pool")
         if g.k is None:
-            lines.append(rf"{what} & \multicolumn{{3}}{{l}}{{{mpi_analysis.NOT_MEASURED}}} \\")
+            lines.append(rf"\multicolumn{{5}}{{@{{}}l}}{{{what}: {mpi_analysis.NOT_MEASURED}}} \\")
             continue
         verdict = "" if g.met else r" \textbf{missed}"
-        lines.append(rf"{what} & {g.k} & {_size_text(g.n)} & {number(g.ratio)} "
-                     rf"({number(g.limit)}){verdict} \\")
+        lines.append(rf"{what} & {g.k} & {_size_text(g.n)} & {number(g.ratio)}{verdict} & "
+                     rf"{number(g.limit)} \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
-    if any(f.p > run.cores for f in mpi_analysis.fits(run)):
+    if any(f.p > run.cores for f in fits):
         lines.append(rf"\par\smallskip$^\dagger$\,more ranks than the run's {run.cores} cores "
                      r"(oversubscribed: the ranks share cores).")
     return (_header(runs) + r"\newcommand{\mpiresults}{%" + "\n" + "\n".join(lines)
-            + "}\n")
+            + "}\n" + mpi_model.tex_macros(run, fits))
 
 
 TABLES = {"machine": (machine, ()), "pool_cost": (pool_cost, ("pool_overhead",)),
@@ -509,7 +516,7 @@ TABLE_INPUTS = {"reproduce": (paths.BASELINE_SPEEDUPS,)}
 
 # Experiments a table reads when the run has them (an older run predates them): the table
 # depends on their CSVs where they exist.
-TABLE_OPTIONAL_EXPERIMENTS = {"mpi": mpi_analysis.EXPERIMENTS + tuple(
+TABLE_OPTIONAL_EXPERIMENTS = {"mpi": mpi_analysis.EXPERIMENTS + mpi_model.EXPERIMENTS + tuple(
     experiment for experiment, _, _ in mpi_analysis.POOL_REFERENCES.values()),
     **{name: (grain.LIMITS_EXPERIMENT,) for name in ("grain", "limits", "grain_goals")}}
 

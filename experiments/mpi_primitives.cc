@@ -1,6 +1,6 @@
 // The seed's partitioned primitives across processes that share nothing: "each worker reduces
-// its own part, and only the p partial results are combined" (reduce, dot), the two-phase scan
-// (local reduce, an exclusive scan of the piece totals, local scan from the offset) and pack
+// its own part, and only the p partial results are combined" (reduce, dot), the two-pass scan
+// (local scan, an exclusive scan of the piece totals, the offset added locally) and pack
 // (counts scanned into offsets), here on DistArray (mpi/) with MPI collectives, at the sizes of
 // the pool experiments (reduce_tree_vs_partitioned, dot_flop_mop, scan_two_pass, pack), so that
 // the analysis compares k ranks with a process pool of k workers (issue 13's goal: within 10%).

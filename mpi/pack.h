@@ -5,8 +5,10 @@
 //
 // Each rank (1) counts the set flags of its piece (pack.h's count kernel), (2) learns every
 // rank's count (one MPI_Allgather of a 64-bit integer) and scans them into output offsets
-// locally, (3) packs its kept elements (pack.h's branchless copy kernel) and (4) sends each run
-// of them straight to the rank that owns those output positions, in one MPI_Alltoallv. Rank r's
+// locally, (3) packs its kept elements (pack.h's branchless copy kernel): those whose output
+// position is in its own piece of `out` straight there, the others into a send buffer kept
+// between calls, and (4) sends each run of those straight to the rank that owns its output
+// positions, in one MPI_Alltoallv. Rank r's
 // kept elements go to out[offset_r, offset_r + count_r), which may span several ranks' pieces.
 // Why an MPI_Allgather of the counts rather than MPI_Exscan: a receiving rank needs every
 // sender's offset, not only its own, to know what arrives from whom; with MPI_Exscan each rank
@@ -18,9 +20,12 @@
 // Throws std::invalid_argument on every rank if flags and in differ in size or distribution,
 // the arrays live on different communicators, out overlaps in, or out has room for fewer than
 // the kept elements.
-// Cost: 2n/p flag and element reads per rank, one MPI_Allgather of 8 bytes per rank, one
-// MPI_Allreduce of an int (the overlap check), and the kept elements moved once (at most
-// count_r * sizeof(T) bytes sent by rank r, to at most a few ranks when the flags are even).
+// Cost: 2n/p flag and element reads per rank (plus a second count of the flags up to the end
+// of the run that stays, when runs leave after it), one MPI_Allgather of 8 bytes per rank, one
+// MPI_Allreduce of an int (the overlap check), and the kept elements that change rank moved
+// once (at most count_r * sizeof(T) bytes sent by rank r, to at most a few ranks when the flags
+// are even; none at one rank). Memory: the send buffer keeps the most elements a call of this
+// thread sent, for element type T.
 #ifndef PROCPAR_MPI_PACK_H_
 #define PROCPAR_MPI_PACK_H_
 
@@ -39,6 +44,40 @@
 #include "primitives/shared_array.h"
 
 namespace procpar::mpi {
+
+namespace dist_detail {
+
+// The index just past the `kept`-th set flag (0 when kept is 0): flags[0, index) hold exactly
+// `kept` set flags. Requires at least `kept` set flags. Whole blocks are counted with pack.h's
+// count kernel (which vectorises), so finding the end costs about a count of the flags read.
+template <class Flag>
+std::size_t input_end_of_kept(RawSpan<Flag> flags, std::size_t kept) {
+  constexpr std::size_t kBlock = 4096;
+  std::size_t index = 0;
+  std::size_t seen = 0;
+  while (seen < kept && flags.size() - index > kBlock) {
+    const std::size_t in_block = pack_detail::count_piece<Flag>(flags.subspan(index, kBlock));
+    if (seen + in_block >= kept) break;
+    seen += in_block;
+    index += kBlock;
+  }
+  const Flag* data = flags.data();
+  for (; seen < kept; ++index) seen += static_cast<bool>(data[index]);
+  return index;
+}
+
+// A buffer of at least `count` elements for the runs this rank sends, kept for the life of the
+// thread and grown, never shrunk: on the project's machines fresh memory costs about 15 us per
+// 4 KiB page when first touched, which a buffer allocated per call paid on every call (pack at
+// one rank took about 3 times the process pool's time).
+template <class T>
+RawSpan<T> send_buffer(std::size_t count) {
+  thread_local RawArray<T> buffer(0);
+  if (buffer.size() < count) buffer = RawArray<T>(count);
+  return buffer.span().subspan(0, count);
+}
+
+}  // namespace dist_detail
 
 template <class T, class Flag>
 std::size_t pack(DistSpan<T> in, DistSpan<Flag> flags, DistSpan<T> out) {
@@ -72,30 +111,53 @@ std::size_t pack(DistSpan<T> in, DistSpan<Flag> flags, DistSpan<T> out) {
   }
   if (kept == 0) return 0;
 
-  RawArray<T> mine(my_count);
-  if (my_count > 0) pack_detail::write_piece<T, Flag>(in.local(), flags.local(), mine.span());
-
-  // Output positions [from, to) of sender s that land in receiver d's piece of `out`.
-  const auto overlap_count = [&](int sender, int receiver) -> std::size_t {
+  // Output positions of sender s that land in receiver r's piece of `out`.
+  const auto landing = [&](int sender, int receiver) {
     const Piece target = piece_of(out.size(), out.unit(), ranks, receiver);
     const std::size_t from = std::max<std::size_t>(offsets[sender], target.begin);
     const std::size_t to = std::min<std::size_t>(offsets[sender + 1], target.end);
-    return to > from ? to - from : 0;
+    return Piece{from, std::max(from, to)};
   };
-  std::vector<int> send_counts(ranks), send_displs(ranks), recv_counts(ranks), recv_displs(ranks);
-  std::size_t sent = 0, received = 0;
-  for (int r = 0; r < ranks; ++r) {
-    send_counts[r] = mpi_count(overlap_count(rank, r), "pack");
-    send_displs[r] = mpi_count(sent, "pack");
-    sent += send_counts[r];
-    recv_counts[r] = mpi_count(overlap_count(r, rank), "pack");
-    recv_displs[r] = mpi_count(received, "pack");
-    received += recv_counts[r];
+  // This rank's kept elements, numbered 0..my_count-1, go in rank order of their receivers, so
+  // the run that stays here, [stay.begin, stay.end) of them, splits the others into the runs for
+  // lower ranks (before it) and higher ranks (after it). The staying run is packed straight into
+  // this rank's piece of `out`; only the runs for other ranks pass through the send buffer.
+  const Piece own = landing(rank, rank);
+  const Piece out_piece = piece_of(out.size(), out.unit(), ranks, rank);
+  const std::size_t stay_begin = own.size() > 0 ? own.begin - offsets[rank] : 0;
+  const Piece stay{stay_begin, stay_begin + own.size()};
+  const RawSpan<T> send_buffer = dist_detail::send_buffer<T>(my_count - stay.size());
+  if (my_count > 0) {
+    const RawSpan<T> local_in = in.local();
+    const RawSpan<Flag> local_flags = flags.local();
+    // When nothing leaves after the staying run (always at one rank), its input runs to the end.
+    const std::size_t split_low = dist_detail::input_end_of_kept(local_flags, stay.begin);
+    const std::size_t split_high = stay.end == my_count
+                                       ? local_in.size()
+                                       : dist_detail::input_end_of_kept(local_flags, stay.end);
+    const auto write = [&](std::size_t from, std::size_t to, RawSpan<T> target) {
+      if (target.empty()) return;
+      pack_detail::write_piece<T, Flag>(local_in.subspan(from, to - from),
+                                        local_flags.subspan(from, to - from), target);
+    };
+    write(0, split_low, send_buffer.subspan(0, stay.begin));
+    write(split_low, split_high, out.local().subspan(own.begin - out_piece.begin, stay.size()));
+    write(split_high, local_in.size(), send_buffer.subspan(stay.begin, my_count - stay.end));
   }
-  // What arrives fills this rank's piece of `out` from its start, in sender order: the senders'
-  // output ranges are consecutive, so their runs are too.
+
+  std::vector<int> send_counts(ranks), send_displs(ranks), recv_counts(ranks), recv_displs(ranks);
+  std::size_t sent = 0;
+  for (int r = 0; r < ranks; ++r) {
+    const std::size_t outgoing = r == rank ? 0 : landing(rank, r).size();
+    send_counts[r] = mpi_count(outgoing, "pack");
+    send_displs[r] = mpi_count(sent, "pack");
+    sent += outgoing;
+    const Piece incoming = r == rank ? Piece{} : landing(r, rank);
+    recv_counts[r] = mpi_count(incoming.size(), "pack");
+    recv_displs[r] = mpi_count(incoming.size() > 0 ? incoming.begin - out_piece.begin : 0, "pack");
+  }
   const ByteType<T> type;
-  check(MPI_Alltoallv(mine.span().data(), send_counts.data(), send_displs.data(), type.get(),
+  check(MPI_Alltoallv(send_buffer.data(), send_counts.data(), send_displs.data(), type.get(),
                       out.local().data(), recv_counts.data(), recv_displs.data(), type.get(),
                       comm),
         "MPI_Alltoallv");

@@ -1,12 +1,21 @@
-// Prefix sums of a DistArray (the seed's scan as reduce-then-scan, owner computes):
+// Prefix sums of a DistArray (the seed's two-pass scan, owner computes):
 //
 //   double total = mpi::scan<InclusiveScan<std::plus<>>>(in.span(), out.span(), 0.0);
 //
-// Each rank (1) folds its piece (fold, primitives/reduce.h), (2) gets the combination of the
-// lower ranks' piece totals from MPI_Exscan, and (3) runs the serial scan S (InclusiveScan or
-// ExclusiveScan of primitives/scan.h) over its piece from that offset. Returns the total
-// in[0] op ... op in[n-1] on every rank (identity when empty). `out` may be `in` itself.
-// `identity` must be an identity of the operator: ranks with an empty piece contribute it.
+// Each rank (1) runs the serial scan S (InclusiveScan or ExclusiveScan of primitives/scan.h)
+// over its piece from the identity, which gives its piece's total, (2) gets the combination of
+// the lower ranks' piece totals from MPI_Exscan, and (3) combines that offset into every element
+// of its piece of `out` (rank 0, whose offset is the identity, skips this pass). This is
+// scan_two_pass of primitives/scan.h with the pool's "scan the p totals in the caller" done by
+// MPI_Exscan, so on one rank it is one serial scan. Returns the total in[0] op ... op in[n-1] on
+// every rank (identity when empty). `out` may be `in` itself. `identity` must be an identity of
+// the operator: ranks with an empty piece contribute it.
+//
+// Why two passes over `out` rather than reduce-then-scan (fold the piece, MPI_Exscan, scan from
+// the offset): both read and write about as much at p >= 2, but at one rank reduce-then-scan
+// still folds the whole array before scanning it (a third more traffic: 3n against 2n), while
+// this scan is the serial scan; it is also the process pool's scan_two_pass, the reference the
+// experiments compare it with.
 //
 // The operator travels as an MPI_Op created for the call with commute = false, so MPI combines
 // the totals in rank order (its grouping is MPI's). For exact operators (integers, or any
@@ -16,9 +25,9 @@
 //
 // Throws std::invalid_argument on every rank if in and out differ in size, are distributed
 // differently or live on different communicators.
-// Cost: 2n/p element reads and n/p writes per rank (the operator runs about twice per element,
-// as in scan.h's reduce-then-scan), one MPI_Exscan and one MPI_Bcast of one T (each about
-// alpha * log2 p).
+// Cost: n/p element reads and writes per rank in the first pass, n/p reads and writes of `out`
+// in the second (on every rank but rank 0); the operator runs about twice per element, as in
+// scan.h's two-pass scan; one MPI_Exscan and one MPI_Bcast of one T (each about alpha * log2 p).
 #ifndef PROCPAR_MPI_SCAN_H_
 #define PROCPAR_MPI_SCAN_H_
 
@@ -31,7 +40,6 @@
 #include <type_traits>
 
 #include "mpi/dist_array.h"
-#include "primitives/reduce.h"
 #include "primitives/scan.h"
 
 namespace procpar::mpi {
@@ -93,14 +101,18 @@ T scan(DistSpan<T> in, DistSpan<T> out, T identity) {
   if (in.size() == 0) return identity;
   const MPI_Comm comm = in.comm();
   const RawSpan<T> piece = in.local();
-  const T piece_total = piece.empty() ? identity : fold<Op>(piece.data(), piece.size());
+  const T piece_total =
+      piece.empty() ? identity : scan_detail::scan_piece<S, T>(piece, out.local(), identity);
   const ByteType<T> type;
   const dist_detail::OrderedOp<Op, T> op;
   T offset = identity;
   check(MPI_Exscan(&piece_total, &offset, 1, type.get(), op.get(), comm), "MPI_Exscan");
   const int rank = rank_of(comm);
-  if (rank == 0) offset = identity;  // MPI leaves rank 0's result undefined
-  if (!piece.empty()) S{}(piece.data(), piece.size(), out.local().data(), offset);
+  if (rank == 0) {
+    offset = identity;  // MPI leaves rank 0's result undefined
+  } else if (!piece.empty()) {
+    scan_detail::add_offset<Op, T>(out.local(), offset);
+  }
   // The last rank's offset covers every other piece, its own total the rest.
   const int last = ranks_of(comm) - 1;
   T total = rank == last ? Op{}(offset, piece_total) : identity;

@@ -7,6 +7,9 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from analysis import mpi
 from analysis.runs import open_run
 from analysis.tests.synthetic import write_run
@@ -15,15 +18,56 @@ POOL_EXPERIMENTS = ["reduce_tree_vs_partitioned", "dot_flop_mop", "scan_two_pass
 
 
 class FitLineTest(unittest.TestCase):
+    SIZES = [8, 64, 512, 4096, 32768, 262144, 2097152]
+
     def test_recovers_alpha_and_beta(self):
-        sizes = [8, 64, 512, 4096]
-        alpha, beta = mpi.fit_line(sizes, [3e-6 + 2e-10 * b for b in sizes])
-        self.assertAlmostEqual(alpha, 3e-6, places=12)
-        self.assertAlmostEqual(beta, 2e-10, places=16)
+        line = mpi.fit_line(self.SIZES, [3e-6 + 2e-10 * b for b in self.SIZES])
+        self.assertAlmostEqual(line.alpha, 3e-6, places=12)
+        self.assertAlmostEqual(line.beta, 2e-10, places=16)
+        self.assertLess(line.residual, 1e-9)
+        self.assertTrue(line.usable)
 
     def test_one_size_is_an_error(self):
         with self.assertRaises(ValueError):
-            mpi.fit_line([8, 8], [1e-6, 2e-6])
+            mpi.fit_line([8, 8, 8], [1e-6, 2e-6, 3e-6])
+
+    def test_small_messages_decide_alpha_despite_noise_at_large_ones(self):
+        # +-5 % on the largest messages is 40 us: plain least squares would put alpha there.
+        noise = [1.0, 1.0, 1.0, 1.0, 1.05, 0.95, 1.05]
+        line = mpi.fit_line(self.SIZES, [(1e-6 + 1e-10 * b) * f
+                                         for b, f in zip(self.SIZES, noise)])
+        self.assertAlmostEqual(line.alpha, 1e-6, delta=0.05e-6)
+        self.assertAlmostEqual(line.beta, 1e-10, delta=0.05e-10)
+        self.assertTrue(line.usable)
+        self.assertGreater(line.residual, 0.01)
+
+    def test_the_interval_covers_the_truth_and_shrinks_with_less_noise(self):
+        sizes = self.SIZES * 5
+        truth = np.array([2e-6 + 1e-10 * b for b in sizes])
+        median_width = {}
+        for spread in (0.2, 0.02):
+            covered, widths = 0, []
+            for seed in range(100):
+                rng = np.random.default_rng(seed)
+                line = mpi.fit_line(sizes, truth * np.exp(rng.normal(0, spread, len(sizes))))
+                covered += (abs(line.alpha - 2e-6) <= line.alpha_error
+                            and abs(line.beta - 1e-10) <= line.beta_error)
+                widths.append(line.alpha_error)
+            self.assertGreaterEqual(covered, 85, f"spread {spread}")  # 95 % intervals, both
+            median_width[spread] = np.median(widths)
+        # A tenth of the noise, about a tenth of the interval.
+        self.assertAlmostEqual(median_width[0.2] / median_width[0.02], 10, delta=3)
+
+    def test_a_loaded_runs_times_make_an_unusable_fit(self):
+        # Every size swamped by time slices of a few milliseconds, at random.
+        rng = np.random.default_rng(3)
+        sizes = self.SIZES * 3
+        seconds = [1e-6 + 1e-10 * b + rng.choice([0, 4e-3, 13e-3]) for b in sizes]
+        line = mpi.fit_line(sizes, seconds)
+        self.assertFalse(line.usable)
+        clean = mpi.fit_line(self.SIZES, [1e-6 + 1e-10 * b for b in self.SIZES])
+        self.assertIn("UNUSABLE", mpi.describe_fit(mpi.Fit("pingpong", 2, line, clean, 7)))
+        self.assertNotIn("UNUSABLE", mpi.describe_fit(mpi.Fit("pingpong", 2, clean, clean, 7)))
 
 
 class RunTest(unittest.TestCase):
@@ -64,6 +108,47 @@ class RunTest(unittest.TestCase):
             self.assertAlmostEqual(fits["pingpong", p].beta, 0.1e-9, places=16)
             self.assertAlmostEqual(fits["pingpong", p].bandwidth, 1e10, delta=1)
         self.assertAlmostEqual(fits["allreduce", 4].alpha, 3e-6, places=12)
+        self.assertTrue(all(f.usable for f in fits.values()))
+
+    def test_alpha_and_beta_come_from_each_end_across_a_protocol_switch(self):
+        # An eager protocol up to 4 KiB (0.5 us + 0.2 ns/B), a rendezvous above (5 us + 0.1 ns/B)
+        sizes = [1 << x for x in range(3, 22)] * 3
+        seconds = [(0.5e-6 + 0.2e-9 * b) if b < 4096 else (5e-6 + 0.1e-9 * b) for b in sizes]
+        rows = [{"variant": "pingpong", "backend": "mpi", "p": 2, "bytes": b,
+                 mpi.LOW_SECONDS: 2 * t} for b, t in zip(sizes, seconds)]
+
+        class FakeRun:
+            path = Path("fake")
+
+            @staticmethod
+            def data(experiment):
+                return pd.DataFrame(rows)
+
+        (fit,) = mpi.fits(FakeRun)
+        self.assertAlmostEqual(fit.alpha, 0.5e-6, places=12)
+        self.assertAlmostEqual(fit.beta, 0.1e-9, places=15)
+        self.assertTrue(fit.usable)
+
+    def test_the_fit_reads_the_low_quantile_not_the_noisy_mean(self):
+        noisy = open_run(write_run(Path(self.tmp.name) / "noisy", noise=0.5,
+                                   experiments=list(mpi.EXPERIMENTS)))
+        fits = {(f.operation, f.p): f for f in mpi.fits(noisy)}
+        self.assertAlmostEqual(fits["pingpong", 2].alpha, 1e-6, places=12)
+
+    def test_a_run_without_the_low_quantile_is_refused(self):
+        path = self.mpi_only.path / "mpi_collectives.csv"
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        older_dir = write_run(Path(self.tmp.name) / "no_low", noise=0.0,
+                              experiments=list(mpi.EXPERIMENTS))
+        fields = [c for c in rows[0] if c != mpi.LOW_SECONDS]
+        with open(older_dir / "mpi_collectives.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n",
+                                    extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        with self.assertRaisesRegex(LookupError, "predates the seconds_low counter"):
+            mpi.fits(open_run(older_dir))
 
     def test_every_primitive_is_judged_at_each_rank_count_at_the_largest_n(self):
         goals = [g for g in mpi.pool_goals(self.plain)]

@@ -64,17 +64,16 @@ class PipelineTest(unittest.TestCase):
         self.assertIn("on 16 cores, on CPython", tally)
 
     def assert_rows_fill_columns(self, path):
-        """Each row of a generated tabular has as many cells as its column specification."""
+        """Each row of each generated tabular has as many cells as its column specification."""
         text = path.read_text()
-        spec = re.search(r"\\begin\{tabular\}\{(.*)\}\n", text)
-        if spec is None:
-            return
-        columns = len(re.findall(r"[lrcp](?![^{]*\})", re.sub(r"@\{\}", "", spec.group(1))))
-        for line in text.splitlines():
-            if line.endswith("\\\\") and "multicolumn" not in line:
-                self.assertEqual(line.count("&") + 1, columns, f"{path.name}: {line}")
-            elif "multicolumn" in line:
-                self.assertIn(rf"\multicolumn{{{columns}}}", line, path.name)
+        for spec, body in re.findall(r"\\begin\{tabular\}\{([^\n]*)\}\n(.*?)\\end\{tabular\}",
+                                     text, re.DOTALL):
+            columns = len(re.findall(r"[lrcp](?![^{]*\})", re.sub(r"@\{\}", "", spec)))
+            for line in body.splitlines():
+                if line.endswith("\\\\") and "multicolumn" not in line:
+                    self.assertEqual(line.count("&") + 1, columns, f"{path.name}: {line}")
+                elif "multicolumn" in line:
+                    self.assertIn(rf"\multicolumn{{{columns}}}", line, path.name)
 
     def test_rules_name_each_output_and_its_inputs(self):
         out = self.dir / "rules.mk"
