@@ -114,7 +114,8 @@ void WorkerLoop::run(std::size_t index) {
 // Runs the initializer and reports it: kInitDone, or kInitFailed and exit (the parent forks
 // no replacement for a failed initializer).
 void WorkerLoop::initialize() {
-  std::optional<InitializerError> error = pool_options_detail::run_initializer(options_.initializer);
+  std::optional<InitializerError> error =
+      pool_options_detail::run_initializer(options_.initializer);
   if (error) report_init_failure(error->type_name(), error->message());
   push_result(0, kInitDone, ByteWriter{});
 }
