@@ -80,18 +80,6 @@ class NoWorkers {
       return std::vector<decltype(f(std::declval<A>()...))>{};
     }
   }
-  template <class R>
-  struct NoResult {
-    void wait() const {}
-    R get() const {
-      if constexpr (!std::is_void_v<R>) return R{};
-    }
-  };
-  template <class F, class... A>
-  auto apply_async(F f, const A&... args) {
-    ADD_FAILURE() << "a task was submitted to a pool without workers";
-    return NoResult<decltype(f(args...))>{};
-  }
 };
 static_assert(Pool<NoWorkers>);
 
