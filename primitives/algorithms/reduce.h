@@ -35,6 +35,7 @@
 
 #include "primitives/partition.h"
 #include "primitives/pool.h"
+#include "primitives/scratch_array.h"
 #include "primitives/shared_array.h"
 
 namespace procpar {
@@ -172,8 +173,8 @@ void combine_pair(PairTask<T> task) {
 
 // The seed's reduction tree: round after round, tmp[i] = level[2i] op level[2i+1] with every
 // pair a separate pool task (chunksize 1), an odd last element carried to the next level, until
-// one element remains: ceil(log2 n) rounds, n - 1 tasks. The levels live in a RawArray of
-// about n elements that this call allocates. Same bits whatever the number of workers.
+// one element remains: ceil(log2 n) rounds, n - 1 tasks. The levels live in a scratch array of
+// about n elements leased for the call (scratch_array.h). Same bits whatever the number of workers.
 // Cost: one pool round trip per pair; on a ProcessPool about a message each way per pair.
 template <class Op, Pool P, class T>
   requires AssociativeOperator<Op, T>
@@ -185,7 +186,7 @@ T reduce_tree(P& pool, RawSpan<T> in, T identity) {
   // Level sizes n/2 rounded up, then halving again: they sum to less than n.
   std::size_t scratch_size = 0;
   for (std::size_t m = n; m > 1; m = (m + 1) / 2) scratch_size += (m + 1) / 2;
-  RawArray<T> scratch(scratch_size);
+  const ScratchArray<T> scratch(scratch_size);
   RawSpan<T> level = in;
   std::size_t offset = 0;
   std::vector<reduce_detail::PairTask<T>> tasks;

@@ -13,10 +13,10 @@
 //
 // S is a serial scan type: InclusiveScan<Op> or ExclusiveScan<Op> (or one of your own with the
 // same interface), which decides between inclusive (out[i] = in[0] op ... op in[i]) and
-// exclusive (out[0] = identity, out[i] = in[0] op ... op in[i-1]) results. Both functions
-// return the total in[0] op ... op in[n-1] (identity when empty). In the two-pass scans `out`
-// may be `in` itself; any other overlap is a std::invalid_argument (one piece's task would
-// write what another's still reads).
+// exclusive (out[0] = identity, out[i] = in[0] op ... op in[i-1]) results. All three return
+// the total in[0] op ... op in[n-1] (identity when empty). In the two-pass scans `out` may be
+// `in` itself; any other overlap is a std::invalid_argument (one piece's task would write what
+// another's still reads); scan_single_pass refuses any overlap.
 //
 // The operator runs up to twice as often as in a serial scan: two-pass applies it n times in
 // the first pass and about n (p-1)/p times in the second; reduce-then-scan n times in each
@@ -39,15 +39,10 @@
 #ifndef PROCPAR_PRIMITIVES_SCAN_H_
 #define PROCPAR_PRIMITIVES_SCAN_H_
 
-#include <sys/types.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -57,6 +52,7 @@
 #include "primitives/partition.h"
 #include "primitives/pool.h"
 #include "primitives/reduce.h"
+#include "primitives/scratch_array.h"
 #include "primitives/shared_array.h"
 #include "primitives/wait.h"
 
@@ -76,6 +72,41 @@ inline constexpr bool kBlockedScan = std::is_arithmetic_v<T>;
 
 }  // namespace scan_detail
 
+namespace scan_detail {
+
+// The serial scan both InclusiveScan and ExclusiveScan are: they differ only in whether out[i]
+// includes in[i]. For arithmetic types each block of kBlock elements is scanned locally first
+// (its prefixes read in full before anything is written, so `out` may equal `in`).
+template <class Op, bool kInclusive, class T>
+T serial_scan(const T* in, std::size_t n, T* out, T init) {
+  const Op op{};
+  T acc = init;
+  std::size_t i = 0;
+  if constexpr (kBlockedScan<T>) {
+    constexpr std::size_t k = kBlock;
+    for (; i + k <= n; i += k) {
+      T local[k];
+      local[0] = in[i];
+      for (std::size_t j = 1; j < k; ++j) local[j] = op(local[j - 1], in[i + j]);
+      if constexpr (kInclusive) {
+        for (std::size_t j = 0; j < k; ++j) out[i + j] = op(acc, local[j]);
+      } else {
+        out[i] = acc;
+        for (std::size_t j = 1; j < k; ++j) out[i + j] = op(acc, local[j - 1]);
+      }
+      acc = op(acc, local[k - 1]);
+    }
+  }
+  for (; i < n; ++i) {
+    const T next = op(acc, in[i]);
+    out[i] = kInclusive ? next : acc;
+    acc = next;
+  }
+  return acc;
+}
+
+}  // namespace scan_detail
+
 // Serial inclusive scan: out[i] = init op in[0] op ... op in[i]; returns init op (all of in).
 // `out` may equal `in`.
 template <class Op>
@@ -83,24 +114,7 @@ struct InclusiveScan {
   using op_type = Op;
   template <class T>
   T operator()(const T* in, std::size_t n, T* out, T init) const {
-    const Op op{};
-    T acc = init;
-    std::size_t i = 0;
-    if constexpr (scan_detail::kBlockedScan<T>) {
-      constexpr std::size_t k = scan_detail::kBlock;
-      for (; i + k <= n; i += k) {
-        T local[k];  // the block's own prefixes, read in full before anything is written
-        local[0] = in[i];
-        for (std::size_t j = 1; j < k; ++j) local[j] = op(local[j - 1], in[i + j]);
-        for (std::size_t j = 0; j < k; ++j) out[i + j] = op(acc, local[j]);
-        acc = out[i + k - 1];
-      }
-    }
-    for (; i < n; ++i) {
-      acc = op(acc, in[i]);
-      out[i] = acc;
-    }
-    return acc;
+    return scan_detail::serial_scan<Op, true>(in, n, out, init);
   }
 };
 
@@ -111,26 +125,7 @@ struct ExclusiveScan {
   using op_type = Op;
   template <class T>
   T operator()(const T* in, std::size_t n, T* out, T init) const {
-    const Op op{};
-    T acc = init;
-    std::size_t i = 0;
-    if constexpr (scan_detail::kBlockedScan<T>) {
-      constexpr std::size_t k = scan_detail::kBlock;
-      for (; i + k <= n; i += k) {
-        T local[k];
-        local[0] = in[i];
-        for (std::size_t j = 1; j < k; ++j) local[j] = op(local[j - 1], in[i + j]);
-        out[i] = acc;
-        for (std::size_t j = 1; j < k; ++j) out[i + j] = op(acc, local[j - 1]);
-        acc = op(acc, local[k - 1]);
-      }
-    }
-    for (; i < n; ++i) {
-      const T x = in[i];
-      out[i] = acc;
-      acc = op(acc, x);
-    }
-    return acc;
+    return scan_detail::serial_scan<Op, false>(in, n, out, init);
   }
 };
 
@@ -152,14 +147,26 @@ void check_lengths(RawSpan<T> in, RawSpan<T> out, const char* caller) {
   }
 }
 
-// In place is right for the two-pass scans (each piece reads an element before writing it);
-// a shifted overlap is not.
+// The matching pieces of `in` and `out`, one per worker (none when empty), after the checks
+// the two-pass scans share. In place is right for them (each piece reads an element before
+// writing it); a shifted overlap is not.
 template <class T>
-void check_in_place_or_apart(RawSpan<T> in, RawSpan<T> out, const char* caller) {
+struct Pieces {
+  std::vector<RawSpan<T>> in;
+  std::vector<RawSpan<T>> out;
+};
+
+template <Pool P, class T>
+Pieces<T> two_pass_pieces(P& pool, RawSpan<T> in, RawSpan<T> out, const char* caller) {
+  check_lengths(in, out, caller);
   if (overlap(in, out) && in.data() != out.data()) {
     throw std::invalid_argument(std::string(caller) +
                                 ": the output overlaps the input without being the input");
   }
+  const std::size_t workers = checked_workers(pool, caller);
+  if (in.empty()) return {};
+  const std::vector<std::size_t> bounds = partition_bounds(in.size(), workers);
+  return {split(in, bounds), split(out, bounds)};
 }
 
 template <class S, class T>
@@ -192,14 +199,11 @@ template <class S, Pool P, class T>
   requires SerialScan<S, T>
 T scan_two_pass(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
   using Op = typename S::op_type;
-  scan_detail::check_lengths(in, out, "scan_two_pass");
-  scan_detail::check_in_place_or_apart(in, out, "scan_two_pass");
-  const std::size_t workers = checked_workers(pool, "scan_two_pass");
-  const std::size_t n = in.size();
-  if (n == 0) return identity;
-  const std::vector<std::size_t> bounds = partition_bounds(n, workers);
-  const std::vector<RawSpan<T>> in_pieces = split(in, bounds);
-  const std::vector<RawSpan<T>> out_pieces = split(out, bounds);
+  const scan_detail::Pieces<T> pieces =
+      scan_detail::two_pass_pieces(pool, in, out, "scan_two_pass");
+  if (pieces.in.empty()) return identity;
+  const std::vector<RawSpan<T>>& in_pieces = pieces.in;
+  const std::vector<RawSpan<T>>& out_pieces = pieces.out;
   const std::size_t parts = in_pieces.size();
   std::vector<std::tuple<RawSpan<T>, RawSpan<T>, T>> first;
   for (std::size_t i = 0; i < parts; ++i) first.emplace_back(in_pieces[i], out_pieces[i], identity);
@@ -219,14 +223,11 @@ template <class S, Pool P, class T>
   requires SerialScan<S, T>
 T scan_reduce_then_scan(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
   using Op = typename S::op_type;
-  scan_detail::check_lengths(in, out, "scan_reduce_then_scan");
-  scan_detail::check_in_place_or_apart(in, out, "scan_reduce_then_scan");
-  const std::size_t workers = checked_workers(pool, "scan_reduce_then_scan");
-  const std::size_t n = in.size();
-  if (n == 0) return identity;
-  const std::vector<std::size_t> bounds = partition_bounds(n, workers);
-  const std::vector<RawSpan<T>> in_pieces = split(in, bounds);
-  const std::vector<RawSpan<T>> out_pieces = split(out, bounds);
+  const scan_detail::Pieces<T> pieces =
+      scan_detail::two_pass_pieces(pool, in, out, "scan_reduce_then_scan");
+  if (pieces.in.empty()) return identity;
+  const std::vector<RawSpan<T>>& in_pieces = pieces.in;
+  const std::vector<RawSpan<T>>& out_pieces = pieces.out;
   const std::vector<T> totals = pool.map(&reduce_detail::fold_piece<Op, T>, in_pieces, 1);
   const std::vector<T> offsets = scan_detail::exclusive_offsets<Op>(totals, identity);
   std::vector<std::tuple<RawSpan<T>, RawSpan<T>, T>> second;
@@ -265,54 +266,6 @@ struct BoardEntry {
   std::uint64_t state;
   T aggregate;
   T prefix;
-};
-
-// The board of a call, leased from one that the calling thread keeps for its next calls. A
-// fresh shared array costs more than a small scan (the first touch of its pages, about 15 us a
-// page on the project's machines, and each worker's first mapping of it); a live one stays
-// mapped in the workers. The kept board is the thread's largest so far (24 bytes per 128 KiB
-// block of doubles) and is reset for each call. A forked child makes its own (the kept one is
-// its parent's), and a call made while the thread's board is leased (a serial scan that runs a
-// single-pass scan itself) gets a fresh one.
-template <class T>
-class BoardLease {
- public:
-  explicit BoardLease(std::size_t entries) {
-    thread_local Kept kept;
-    if (kept.leased) {
-      fresh_.emplace(entries);
-      board_ = fresh_->span();
-      return;
-    }
-    const pid_t pid = getpid();
-    if (kept.owner != pid || !kept.board || kept.board->size() < entries) {
-      kept.board.reset();  // in a child, drops the parent's mapping only
-      kept.board.emplace(entries);
-      kept.owner = pid;
-    } else {
-      std::memset(static_cast<void*>(kept.board->data()), 0, entries * sizeof(BoardEntry<T>));
-    }
-    kept.leased = true;
-    kept_ = &kept;
-    board_ = kept.board->span().subspan(0, entries);
-  }
-  BoardLease(const BoardLease&) = delete;
-  BoardLease& operator=(const BoardLease&) = delete;
-  ~BoardLease() {
-    if (kept_ != nullptr) kept_->leased = false;
-  }
-
-  RawSpan<BoardEntry<T>> board() const { return board_; }
-
- private:
-  struct Kept {
-    pid_t owner = 0;
-    bool leased = false;
-    std::optional<RawArray<BoardEntry<T>>> board;
-  };
-  Kept* kept_ = nullptr;
-  std::optional<RawArray<BoardEntry<T>>> fresh_;
-  RawSpan<BoardEntry<T>> board_;
 };
 
 template <class T>
@@ -398,8 +351,10 @@ T scan_single_pass_in_blocks(P& pool, RawSpan<T> in, RawSpan<T> out, T identity,
         "scan_single_pass: out overlaps in (scan in place with scan_reduce_then_scan)");
   }
   const std::size_t blocks = (n + block - 1) / block;
-  const BoardLease<T> lease(blocks + 1);
-  const RawSpan<BoardEntry<T>> board = lease.board();
+  // Leased, not allocated: a fresh shared array's first touch would cost more than a small
+  // scan (scratch_array.h).
+  const ScratchArray<BoardEntry<T>> lease(blocks + 1);
+  const RawSpan<BoardEntry<T>> board = lease.span();
   const SinglePassJob<T> job{in, out, board, block, identity};
   const std::vector<std::size_t> scanned =
       pool.map(&scan_blocks<S, T>, std::vector<SinglePassJob<T>>(std::min(workers, blocks), job),
@@ -419,9 +374,9 @@ T scan_single_pass_in_blocks(P& pool, RawSpan<T> in, RawSpan<T> out, T identity,
 // The single-pass scan: blocks of kSinglePassBlockBytes (128 KiB) claimed by min(p, blocks)
 // tasks, each block folded, given its offset from its predecessors' published totals, and
 // scanned while still in cache. Reads `in` from memory once and writes `out` once; the
-// bookkeeping is one shared array of 2 sizeof(T) + 8 bytes per block, which the calling thread
-// keeps for its next calls. `out` must not overlap `in` (std::invalid_argument): use
-// scan_reduce_then_scan in place.
+// bookkeeping is one shared array of 2 sizeof(T) + 8 bytes per block, leased from the
+// process's scratch cache (scratch_array.h). `out` must not overlap `in`
+// (std::invalid_argument): use scan_reduce_then_scan in place.
 template <class S, Pool P, class T>
   requires SerialScan<S, T>
 T scan_single_pass(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {

@@ -23,8 +23,6 @@
 namespace procpar {
 namespace shared_array_detail {
 
-pid_t this_process = 0;
-
 namespace {
 
 constexpr std::uint64_t kMagic = 0x7072'6f63'7061'7231;  // "procpar1"
@@ -91,10 +89,7 @@ thread_local ResolveCache resolve_cache;
 
 void before_fork() { registry().mutex.lock(); }
 void after_fork_in_parent() { registry().mutex.unlock(); }
-void after_fork_in_child() {
-  this_process = getpid();
-  registry().mutex.unlock();
-}
+void after_fork_in_child() { registry().mutex.unlock(); }
 
 void initialise() {
   static const bool done = [] {
@@ -102,7 +97,6 @@ void initialise() {
     void* page = mmap(nullptr, sizeof(std::atomic<std::uint64_t>), PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (page != MAP_FAILED) free_epoch = new (page) std::atomic<std::uint64_t>(0);
-    this_process = getpid();
     pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     return true;
   }();
@@ -142,7 +136,7 @@ void sweep(Registry& registry) {
   }
   for (auto it = registry.mappings.begin(); it != registry.mappings.end();) {
     const Mapping& mapping = it->second;
-    if (mapping.owner_pid != this_process &&
+    if (mapping.owner_pid != current_pid() &&
         header_at(mapping.base)->freed.load(std::memory_order_acquire) != 0) {
       munmap(mapping.base, mapping.bytes);
       if (mapping.fd >= 0) close_inherited(mapping.fd, it->first);
@@ -237,13 +231,13 @@ Segment::Segment(std::size_t element_size, std::size_t count, bool with_lock,
   ref_.owner_data = reinterpret_cast<std::uint64_t>(data_);
   ref_.device = status.st_dev;
   ref_.inode = status.st_ino;
-  ref_.owner_pid = this_process;
+  ref_.owner_pid = current_pid();
   ref_.fd = fd;
 
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   r.mappings[Key{ref_.device, ref_.inode}] =
-      Mapping{static_cast<std::byte*>(base), bytes, fd, this_process};
+      Mapping{static_cast<std::byte*>(base), bytes, fd, current_pid()};
 }
 
 Segment::Segment(Segment&& other) noexcept
@@ -268,7 +262,7 @@ void Segment::release() noexcept {
   std::byte* const base = data_ - kDataOffset;
   const Key key{ref_.device, ref_.inode};
   Registry& r = registry();
-  if (ref_.owner_pid == this_process) {
+  if (ref_.owner_pid == current_pid()) {
     {
       std::lock_guard<std::mutex> lock(r.mutex);
       r.mappings.erase(key);
@@ -305,7 +299,7 @@ std::byte* SegmentRef::resolve() const {
     }
   }
   initialise();
-  if (owner_pid == this_process) return reinterpret_cast<std::byte*>(owner_data);
+  if (owner_pid == current_pid()) return reinterpret_cast<std::byte*>(owner_data);
   std::byte* const base = resolve_mapping();
   const std::uint64_t epoch = free_epoch == nullptr ? 0 : free_epoch->load(std::memory_order_acquire);
   const std::uint64_t generation = unmap_generation.load(std::memory_order_relaxed);

@@ -40,8 +40,8 @@
 // release_freed_arrays() (ProcessPool workers call it between tasks, and every 0.1 s while
 // idle), so a long-lived worker, busy or idle, does not keep dead arrays' memory alive.
 //
-// Processes must be created with fork() (a pthread_atfork handler keeps the process id used by
-// the fast path); an array may be created by any of them, and its views work in all of them.
+// Processes must be created with fork() (current_process.h keeps the process id used by the
+// fast path); an array may be created by any of them, and its views work in all of them.
 #ifndef PROCPAR_PRIMITIVES_SHARED_ARRAY_H_
 #define PROCPAR_PRIMITIVES_SHARED_ARRAY_H_
 
@@ -55,6 +55,8 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+
+#include "primitives/current_process.h"
 
 namespace procpar {
 
@@ -79,9 +81,6 @@ static_assert(sizeof(SegmentHeader) <= kDataOffset);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "the header's counters must be lock-free to be shared between processes");
 
-// The id of this process, updated in every fork child; 0 until the library is initialised.
-extern pid_t this_process;
-
 // Where a segment lives, enough to find it from any process of the tree.
 struct SegmentRef {
   std::uint64_t owner_data = 0;  // address of element 0 in the owner's mapping
@@ -92,7 +91,7 @@ struct SegmentRef {
 
   // Address of element 0 in this process.
   std::byte* data() const {
-    if (owner_pid == this_process) [[likely]] {
+    if (owner_pid == current_pid()) [[likely]] {
       return reinterpret_cast<std::byte*>(owner_data);
     }
     return resolve();
@@ -162,6 +161,8 @@ template <class T>
 class RawArray;
 template <class T>
 class SharedArray;
+template <class T>
+class ScratchArray;
 
 // A view of (part of) a RawArray. Trivially copyable: pass it to tasks by value.
 // Element access is unsynchronised, as with multiprocessing.RawArray.
@@ -194,6 +195,10 @@ class RawSpan {
 
  private:
   friend class RawArray<T>;
+  friend class ScratchArray<T>;
+
+  RawSpan(const shared_array_detail::SegmentRef& segment, std::size_t size)
+      : segment_(segment), size_(size) {}
 
   shared_array_detail::SegmentRef segment_;
   std::uint64_t offset_ = 0;
@@ -335,12 +340,7 @@ class RawArray {
   T* begin() const { return data(); }
   T* end() const { return data() + size_; }
 
-  RawSpan<T> span() const {
-    RawSpan<T> view;
-    view.segment_ = segment_.ref();
-    view.size_ = size_;
-    return view;
-  }
+  RawSpan<T> span() const { return RawSpan<T>(segment_.ref(), size_); }
 
  private:
   shared_array_detail::Segment segment_;

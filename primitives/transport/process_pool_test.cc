@@ -16,6 +16,7 @@
 #include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -561,6 +562,42 @@ TEST(ProcessPool, DestroyingTheParentsPoolInAForkedChildDoesNothing) {
   EXPECT_EQ(pool->map(identity, std::vector<int>{1, 2, 3}), (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(distinct_worker_pids(*pool, 2).size(), 2u);  // the children killed no worker
   delete pool;
+}
+
+// CPU time (user + system, in clock ticks) a process has used so far.
+long cpu_ticks(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::string field;
+  long utime = 0;
+  long stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+// Idle workers sleep: after a burst of tasks they may spin a bounded few microseconds, then
+// use no CPU (the 0.1 s release wake-ups cost microseconds). CPU time, not wall time, so a
+// loaded machine cannot make it pass or fail.
+TEST(ProcessPool, IdleWorkersUseNoCpu) {
+  ProcessPool pool(2);
+  const std::set<int> workers = distinct_worker_pids(pool, 2);
+  ASSERT_EQ(workers.size(), 2u);
+  std::this_thread::sleep_for(200ms);  // past any spin after the last task
+  std::vector<long> before;
+  for (const int pid : workers) before.push_back(cpu_ticks(pid));
+  std::this_thread::sleep_for(1s);
+  std::size_t i = 0;
+  const long ticks_per_second = sysconf(_SC_CLK_TCK);
+  for (const int pid : workers) {
+    const long used = cpu_ticks(pid) - before[i++];
+    EXPECT_LE(used, ticks_per_second / 50) << "idle worker " << pid << " used " << used
+                                           << " ticks of CPU in 1 s";
+  }
 }
 
 TEST(ProcessPool, ZeroWorkersIsRefused) { EXPECT_THROW(ProcessPool(0), std::invalid_argument); }
