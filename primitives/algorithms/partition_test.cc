@@ -14,6 +14,7 @@
 #include "primitives/pack.h"
 #include "primitives/reduce.h"
 #include "primitives/scan.h"
+#include "primitives/serial_pool.h"
 
 namespace procpar {
 namespace {
@@ -57,9 +58,11 @@ TEST(Split, GivesThePiecesOfASpan) {
   EXPECT_EQ(pieces[2].size(), 4u);
 }
 
-// Models the Pool concept but reports no workers, as a user-written pool might; every
-// primitive must refuse it with an error that names the primitive, before it runs anything.
-class NoWorkers {
+// Models the Pool concept (the members the primitives do not call come from SerialPool; a
+// submission through any member they call fails the test) but reports no workers, as a
+// user-written pool might; every primitive must refuse it with an error that names the
+// primitive, before it runs anything.
+class NoWorkers : public SerialPool {
  public:
   std::size_t workers() const { return 0; }
   template <class F, class T>
@@ -79,6 +82,11 @@ class NoWorkers {
     } else {
       return std::vector<decltype(f(std::declval<A>()...))>{};
     }
+  }
+  template <class... A>
+  auto apply_async(A&&... args) {
+    ADD_FAILURE() << "a task was submitted to a pool without workers";
+    return SerialPool::apply_async(std::forward<A>(args)...);
   }
 };
 static_assert(Pool<NoWorkers>);
