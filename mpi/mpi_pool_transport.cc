@@ -134,7 +134,9 @@ void Dispatcher::check_open() {
 }
 
 void Dispatcher::submit(std::shared_ptr<Job> job) {
-  mpi::function_offset(job->function());  // refuses, here, a function that cannot travel
+  // Refuses, here, a function that cannot travel; once per job, not per chunk (dladdr).
+  const std::int64_t runner = mpi::function_offset(reinterpret_cast<std::uintptr_t>(job->runner()));
+  const std::int64_t function = mpi::function_offset(job->function());
   std::unique_lock lock(mutex_);
   if (closed_) throw PoolClosed();
   if (servers_ == 0) {
@@ -143,7 +145,7 @@ void Dispatcher::submit(std::shared_ptr<Job> job) {
     for (std::size_t chunk = 0; chunk < job->chunks(); ++chunk) run_inline(*job, chunk);
     return;
   }
-  queue_.push_back(Pending{std::move(job)});
+  queue_.push_back(Pending{std::move(job), runner, function});
   send_queued();
 }
 
@@ -172,8 +174,8 @@ void Dispatcher::send_queued() {
     Job& job = *pending.job;
     const std::size_t chunk = pending.next_chunk++;
     message_.clear();
-    encode(message_, mpi::function_offset(reinterpret_cast<std::uintptr_t>(job.runner())));
-    encode(message_, mpi::function_offset(job.function()));
+    encode(message_, pending.runner_offset);
+    encode(message_, pending.function_offset);
     job.encode_chunk(chunk, message_);
     std::shared_ptr<Job> holder = pending.job;
     if (pending.next_chunk == job.chunks()) queue_.pop_front();

@@ -105,6 +105,8 @@ class Dispatcher final : public async_detail::Driver,
  private:
   struct Pending {
     std::shared_ptr<Job> job;
+    std::int64_t runner_offset;  // mpi_pool_function.h
+    std::int64_t function_offset;
     std::size_t next_chunk = 0;
   };
   struct Running {
