@@ -149,21 +149,17 @@ void Dispatcher::submit(std::shared_ptr<Job> job) {
   send_queued();
 }
 
+// A chunk whose encoding, run or delivery throws fails with that exception.
 void Dispatcher::run_inline(Job& job, std::size_t chunk) {
-  ByteWriter arguments;
-  job.encode_chunk(chunk, arguments);
-  ByteWriter results;
   try {
+    ByteWriter arguments;
+    job.encode_chunk(chunk, arguments);
     ByteReader in(arguments.data(), arguments.size());
+    ByteWriter results;
     job.runner()(job.function(), in, results);
-  } catch (...) {
-    job.fail(chunk, Failure::from_current_exception());
-    return;
-  }
-  try {
     ByteReader out(results.data(), results.size());
     job.deliver(chunk, out);
-  } catch (const DecodeError&) {
+  } catch (...) {
     job.fail(chunk, Failure::from_current_exception());
   }
 }
@@ -173,12 +169,18 @@ void Dispatcher::send_queued() {
     Pending& pending = queue_.front();
     Job& job = *pending.job;
     const std::size_t chunk = pending.next_chunk++;
+    std::shared_ptr<Job> holder = pending.job;
+    if (pending.next_chunk == job.chunks()) queue_.pop_front();
     message_.clear();
     encode(message_, pending.runner_offset);
     encode(message_, pending.function_offset);
-    job.encode_chunk(chunk, message_);
-    std::shared_ptr<Job> holder = pending.job;
-    if (pending.next_chunk == job.chunks()) queue_.pop_front();
+    try {
+      job.encode_chunk(chunk, message_);
+    } catch (...) {
+      job.fail(chunk, Failure::from_current_exception());
+      report_progress();
+      continue;
+    }
     if (message_.size() > kMaxMessageBytes) {
       job.fail(chunk, Failure::too_large(too_large_message("arguments", message_.size())));
       report_progress();
@@ -217,7 +219,7 @@ bool Dispatcher::receive_replies() {
       } else {
         done.job->fail(done.chunk, decode_failure(in));
       }
-    } catch (const DecodeError&) {
+    } catch (...) {  // a malformed reply (DecodeError) or a deliver that threw
       done.job->fail(done.chunk, Failure::from_current_exception());
     }
   }
