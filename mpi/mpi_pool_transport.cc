@@ -68,6 +68,7 @@ constexpr std::chrono::microseconds kServerSpin{200};
 constexpr std::chrono::microseconds kServerMaxSleep{1000};
 constexpr std::chrono::microseconds kPollFirstSleep{20};
 constexpr std::chrono::microseconds kPollMaxSleep{200};
+constexpr std::chrono::milliseconds kParkAfter{2};
 
 }  // namespace
 
@@ -192,7 +193,7 @@ void Dispatcher::send_queued() {
                         kTask, comm_),
                "MPI_Send");
     running_[static_cast<std::size_t>(server)] = Running{std::move(holder), chunk};
-    if (busy_++ == 0) work_out_.notify_one();
+    if (busy_++ == 0 && progress_parked_) work_out_.notify_one();
   }
 }
 
@@ -290,7 +291,14 @@ void Dispatcher::progress_loop() {
   auto pause = kPollFirstSleep;
   while (!stopping_) {
     if (busy_ == 0) {
-      work_out_.wait(lock, [this] { return stopping_ || busy_ != 0; });
+      // Idle: wait a while unannounced, then park until a sender wakes us. A stream of applies
+      // (each alone in flight) thus costs no wake-up call per apply.
+      const auto work = [this] { return stopping_ || busy_ != 0; };
+      if (!work_out_.wait_for(lock, kParkAfter, work)) {
+        progress_parked_ = true;
+        work_out_.wait(lock, work);
+        progress_parked_ = false;
+      }
       pause = kPollFirstSleep;
       continue;
     }

@@ -20,7 +20,8 @@
 // message each way with no thread hand-off; the dispatcher's progress thread polls only while
 // chunks are out and no caller is polling (with a backoff of 20-200 us between polls), so that
 // results without a waiting caller (map_async, callbacks) still arrive and queued chunks still
-// go out.
+// go out. Idle for 2 ms, the progress thread parks until a chunk goes out; before that, senders
+// do not wake it (it looks again within 2 ms), so back-to-back applies pay no wake-up each.
 //
 // Waiting on a server rank. A server spins on MPI_Improbe for a short budget (a new task usually
 // follows a result at once) and then sleeps between probes with a backoff up to 1 ms, rather
@@ -128,7 +129,8 @@ class Dispatcher final : public async_detail::Driver,
   MPI_Comm comm_;
   std::size_t servers_;
   std::mutex mutex_;
-  std::condition_variable work_out_;  // wakes the progress thread when a chunk goes out
+  std::condition_variable work_out_;  // wakes the parked progress thread when a chunk goes out
+  bool progress_parked_ = false;
   std::deque<Pending> queue_;
   std::vector<Running> running_;  // by server rank (index 0 unused)
   std::vector<int> idle_;         // server ranks with nothing to do
