@@ -135,7 +135,7 @@ void Dispatcher::check_open() {
 }
 
 void Dispatcher::submit(std::shared_ptr<Job> job) {
-  // Refuses, here, a function that cannot travel; once per job, not per chunk (dladdr).
+  // Refuses, here, a function that cannot travel (once per job, not per chunk).
   const std::int64_t runner = mpi::function_offset(reinterpret_cast<std::uintptr_t>(job->runner()));
   const std::int64_t function = mpi::function_offset(job->function());
   std::unique_lock lock(mutex_);
