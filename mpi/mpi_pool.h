@@ -75,6 +75,11 @@ class MpiPool {
   // initialised with MPI_THREAD_MULTIPLE.
   explicit MpiPool(MPI_Comm comm = MPI_COMM_WORLD)
       : dispatcher_(mpi_pool_detail::start(comm)) {}
+  // Over MPI_COMM_WORLD. options.workers must be the servers mpirun gave (k - 1, or 1 at one
+  // rank); initializer, maxtasksperchild and task_time_limit are refused: a server cannot be
+  // replaced or killed alone. std::invalid_argument, on every rank alike, names what is wrong.
+  explicit MpiPool(const PoolOptions& options)
+      : dispatcher_(mpi_pool_detail::start(mpi_pool_detail::checked_world(options))) {}
   MpiPool(const MpiPool&) = delete;
   MpiPool& operator=(const MpiPool&) = delete;
   // terminate() + join() on rank 0.
@@ -189,10 +194,7 @@ class MpiPool {
 
  private:
   mpi_pool_detail::Dispatcher& checked_dispatcher() const {
-    if (dispatcher_ == nullptr) {
-      throw std::logic_error(
-          "procpar: MpiPool: this rank served the pool's tasks; only rank 0 submits");
-    }
+    if (dispatcher_ == nullptr) mpi_pool_detail::refuse_on_server();
     return *dispatcher_;
   }
 
@@ -211,6 +213,7 @@ class MpiPool {
     checked_dispatcher().check_open();
     ByteWriter encoded;
     encode(encoded, task_detail::pack_arguments<Fp>(std::forward<Args>(args)...));
+    mpi_pool_detail::check_argument_bytes(encoded.size());
     auto state = std::make_shared<async_detail::State<R>>(dispatcher_);
     hook(state);
     checked_dispatcher().submit(

@@ -94,6 +94,26 @@ TEST(MpiPool, RanksOtherThanZeroServeAndThenRefuseToSubmit) {
   EXPECT_THROW(pool.close(), std::logic_error);
 }
 
+TEST(MpiPool, OptionsItCannotHonourAreRefusedOnEveryRank) {
+  const std::size_t workers = expected_workers();
+  EXPECT_THROW(MpiPool(PoolOptions{.workers = workers + 1}), std::invalid_argument);
+  EXPECT_THROW(MpiPool(PoolOptions{.workers = 0}), std::invalid_argument);
+  EXPECT_THROW(MpiPool(PoolOptions{.workers = workers, .maxtasksperchild = 10}),
+               std::invalid_argument);
+  EXPECT_THROW(
+      MpiPool(PoolOptions{.workers = workers, .task_time_limit = std::chrono::seconds(1)}),
+      std::invalid_argument);
+  EXPECT_THROW(MpiPool(PoolOptions{.workers = workers, .initializer = Initializer(+[] {})}),
+               std::invalid_argument);
+  try {
+    MpiPool pool(PoolOptions{.workers = workers + 1});
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("mpirun -np"), std::string::npos) << error.what();
+  }
+  MpiPool pool(PoolOptions{.workers = workers});  // the right count: a pool over the world
+  if (pool.is_driver()) EXPECT_EQ(pool.apply(square, std::int64_t{5}), 25);
+}
+
 TEST(MpiPool, TasksRunOnTheServersOrOnRankZeroAlone) {
   MpiPool pool(MPI_COMM_WORLD);
   if (!pool.is_driver()) return;

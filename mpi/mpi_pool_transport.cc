@@ -1,5 +1,7 @@
 #include "mpi/mpi_pool_transport.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -64,6 +66,9 @@ int run_task(const std::vector<std::byte>& task, ByteWriter& out) {
   return kFailure;
 }
 
+// A task message's runner and function offsets, before the chunk's arguments.
+constexpr std::size_t kTaskHeaderBytes = 2 * sizeof(std::int64_t);
+
 constexpr std::chrono::microseconds kServerSpin{200};
 constexpr std::chrono::microseconds kServerMaxSleep{1000};
 constexpr std::chrono::microseconds kPollFirstSleep{20};
@@ -114,7 +119,46 @@ void serve(MPI_Comm comm) {
   }
 }
 
-Dispatcher::Dispatcher(MPI_Comm comm) : comm_(comm) {
+MPI_Comm checked_world(const PoolOptions& options) {
+  const int ranks = mpi::ranks_of(MPI_COMM_WORLD);
+  const std::size_t servers = ranks == 1 ? 1 : static_cast<std::size_t>(ranks - 1);
+  if (options.workers != servers) {
+    throw std::invalid_argument(
+        "MpiPool: workers = " + std::to_string(options.workers) + ", but the job's " +
+        std::to_string(ranks) + " rank(s) give " + std::to_string(servers) +
+        " (ranks 1..k-1 serve; one rank runs the tasks itself): start the job with mpirun -np " +
+        std::to_string(options.workers + 1) + ", or ask for " + std::to_string(servers));
+  }
+  if (options.initializer) {
+    throw std::invalid_argument(
+        "MpiPool: an initializer is not offered: every rank runs the program, so call the "
+        "set-up on every rank before making the pool");
+  }
+  if (options.maxtasksperchild != 0) {
+    throw std::invalid_argument(
+        "MpiPool: maxtasksperchild replaces workers, and a server rank cannot be replaced "
+        "(ranks come from mpirun)");
+  }
+  if (options.task_time_limit != std::chrono::nanoseconds::zero()) {
+    throw std::invalid_argument(
+        "MpiPool: task_time_limit needs a worker that can be killed alone, and killing a rank "
+        "aborts the whole job");
+  }
+  return MPI_COMM_WORLD;
+}
+
+void check_argument_bytes(std::size_t bytes) {
+  if (bytes + kTaskHeaderBytes > kMaxMessageBytes) {
+    throw MessageTooLarge(too_large_message("arguments", bytes + kTaskHeaderBytes));
+  }
+}
+
+void refuse_on_server() {
+  throw std::logic_error(
+      "procpar: MpiPool: this rank served the pool's tasks; only rank 0 submits");
+}
+
+Dispatcher::Dispatcher(MPI_Comm comm) : comm_(comm), owner_(getpid()) {
   const int ranks = mpi::ranks_of(comm);
   servers_ = static_cast<std::size_t>(ranks - 1);
   running_.resize(static_cast<std::size_t>(ranks));
@@ -128,6 +172,8 @@ Dispatcher::~Dispatcher() {
 }
 
 std::size_t Dispatcher::workers() const { return servers_ == 0 ? 1 : servers_; }
+
+bool Dispatcher::owned_here() const { return getpid() == owner_; }
 
 void Dispatcher::check_open() {
   std::lock_guard lock(mutex_);

@@ -31,6 +31,7 @@
 #define PROCPAR_MPI_MPI_POOL_TRANSPORT_H_
 
 #include <mpi.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -44,6 +45,7 @@
 #include <vector>
 
 #include "primitives/async_result.h"
+#include "primitives/pool_options.h"
 #include "primitives/process_pool.h"
 #include "primitives/serialize.h"
 
@@ -68,6 +70,18 @@ std::shared_ptr<Dispatcher> start(MPI_Comm comm);
 // The loop of ranks 1..k-1: runs tasks from rank 0 of `comm` until kShutdown.
 void serve(MPI_Comm comm);
 
+// MPI_COMM_WORLD, once `options` are checked for a pool over it: workers must be the servers
+// mpirun gave (k - 1, or 1 at one rank, which runs the tasks itself); an initializer,
+// maxtasksperchild and task_time_limit are refused. Throws std::invalid_argument naming what is
+// wrong; every rank checks the same options alike, so none is left waiting in MPI_Comm_dup.
+MPI_Comm checked_world(const PoolOptions& options);
+
+// Throws MessageTooLarge if an apply's `bytes` of arguments cannot travel in one message.
+void check_argument_bytes(std::size_t bytes);
+
+// Throws the std::logic_error of a pool's method called on a rank that served.
+[[noreturn]] void refuse_on_server();
+
 // Rank 0's side: sends chunks to idle servers, receives their replies, completes the jobs. With
 // no server (k = 1) each chunk runs inline in the submitting thread, through the same encode,
 // run and decode steps, as SerialPool runs tasks.
@@ -80,6 +94,8 @@ class Dispatcher final : public async_detail::Driver,
 
   // Servers, or 1 when there is none (rank 0 then runs the tasks itself).
   std::size_t workers() const;
+  // Whether this is the process that made the dispatcher (not a fork of it).
+  bool owned_here() const;
   // Throws PoolClosed after close() or terminate().
   void check_open();
   // Queues the job's chunks; sends what idle servers can take now. Throws std::invalid_argument
@@ -127,6 +143,7 @@ class Dispatcher final : public async_detail::Driver,
   void progress_loop();
 
   MPI_Comm comm_;
+  pid_t owner_;
   std::size_t servers_;
   std::mutex mutex_;
   std::condition_variable work_out_;  // wakes the parked progress thread when a chunk goes out
