@@ -37,7 +37,7 @@ Failure decode_failure(ByteReader& in) {
   return Failure::task(std::move(type_name), std::move(message));
 }
 
-// Receives the message `probe` matched into `buffer`; returns its tag.
+// Receives the message a probe matched into `buffer`; returns its tag.
 int receive(MPI_Message& message, const MPI_Status& status, std::vector<std::byte>& buffer) {
   int count = 0;
   mpi::check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
