@@ -14,6 +14,7 @@
 #include "primitives/pack.h"
 #include "primitives/reduce.h"
 #include "primitives/scan.h"
+#include "primitives/serial_pool.h"
 
 namespace procpar {
 namespace {
@@ -57,9 +58,10 @@ TEST(Split, GivesThePiecesOfASpan) {
   EXPECT_EQ(pieces[2].size(), 4u);
 }
 
-// Models the Pool concept but reports no workers, as a user-written pool might; every
-// primitive must refuse it with an error that names the primitive, before it runs anything.
-class NoWorkers {
+// Models the Pool concept (the members the primitives do not call come from SerialPool) but
+// reports no workers, as a user-written pool might; every primitive must refuse it with an
+// error that names the primitive, before it runs anything.
+class NoWorkers : public SerialPool {
  public:
   std::size_t workers() const { return 0; }
   template <class F, class T>

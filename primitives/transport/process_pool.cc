@@ -1107,13 +1107,11 @@ void Core::wake_collector() {
 
 // ---- the free functions ProcessPool's templates call -----------------------------------------
 
-std::shared_ptr<Core> start_core(std::size_t workers) {
-  return std::make_shared<Core>(PoolOptions{.workers = workers});
-}
 std::shared_ptr<Core> start_core(const PoolOptions& options) {
   return std::make_shared<Core>(options);
 }
 std::size_t core_workers(const Core& core) { return core.workers(); }
+bool core_owned_here(const Core& core) { return core.owned_here(); }
 std::shared_ptr<async_detail::Driver> core_driver(const std::shared_ptr<Core>& core) {
   return core;
 }
@@ -1125,18 +1123,10 @@ void core_terminate(Core& core) { core.terminate(); }
 
 }  // namespace process_pool_detail
 
-ProcessPool::ProcessPool(std::size_t workers) : core_(process_pool_detail::start_core(workers)) {}
-
-ProcessPool::ProcessPool(const PoolOptions& options)
+ProcessTransport::ProcessTransport(const PoolOptions& options)
     : core_(process_pool_detail::start_core(options)) {}
 
-ProcessPool::~ProcessPool() {
-  if (!core_->owned_here()) return;  // a forked copy: the pool and its workers are not ours
-  terminate();
-  join();
-}
-
-void ProcessPool::check_argument_size(std::size_t bytes) {
+void ProcessTransport::check_argument_bytes(std::size_t bytes) {
   if (bytes > kMaxArgumentBytes) {
     throw MessageTooLarge("ProcessPool: the task's arguments take " + std::to_string(bytes) +
                           " bytes, more than the channel's limit of " +

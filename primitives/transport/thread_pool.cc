@@ -6,13 +6,7 @@
 
 namespace procpar {
 
-ThreadPool::ThreadPool(std::size_t workers) {
-  if (workers == 0) throw std::invalid_argument("ThreadPool: the number of workers must be at least 1");
-  threads_.reserve(workers);
-  for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
-}
-
-ThreadPool::ThreadPool(const PoolOptions& options) {
+ThreadTransport::ThreadTransport(const PoolOptions& options) {
   if (options.workers == 0) {
     throw std::invalid_argument("ThreadPool: the number of workers must be at least 1");
   }
@@ -32,7 +26,7 @@ ThreadPool::ThreadPool(const PoolOptions& options) {
 }
 
 // A worker whose initializer threw ends at once; the constructor then stops the others.
-void ThreadPool::start_worker(const PoolOptions& options) {
+void ThreadTransport::start_worker(const PoolOptions& options) {
   if (!options.initializer) {
     threads_.emplace_back([this] { worker_loop(); });
     return;
@@ -50,17 +44,12 @@ void ThreadPool::start_worker(const PoolOptions& options) {
   });
 }
 
-ThreadPool::~ThreadPool() {
-  terminate();
-  join();
-}
-
-void ThreadPool::check_open() {
+void ThreadTransport::check_open() {
   std::lock_guard lock(mutex_);
   if (!open_) throw PoolClosed();
 }
 
-void ThreadPool::submit(std::shared_ptr<thread_pool_detail::Job> job) {
+void ThreadTransport::submit(std::shared_ptr<pool_detail::Job> job) {
   const std::size_t chunks = job->chunks();
   bool wake;
   {
@@ -82,7 +71,7 @@ void ThreadPool::submit(std::shared_ptr<thread_pool_detail::Job> job) {
   }
 }
 
-void ThreadPool::worker_loop() {
+void ThreadTransport::worker_loop() {
   for (;;) {
     // One idle worker spins, so that a task submitted within the budget is picked up without a
     // kernel wake-up; the others sleep at once and leave the cores to the busy threads.
@@ -92,7 +81,7 @@ void ThreadPool::worker_loop() {
           wait_detail::kSpinBudget);
       spinner_.store(false, std::memory_order_release);
     }
-    std::shared_ptr<thread_pool_detail::Job> job;
+    std::shared_ptr<pool_detail::Job> job;
     std::size_t chunk;
     {
       std::unique_lock lock(mutex_);
@@ -119,13 +108,13 @@ void ThreadPool::worker_loop() {
   }
 }
 
-void ThreadPool::close() {
+void ThreadTransport::close() {
   std::lock_guard lock(mutex_);
   open_ = false;
 }
 
-void ThreadPool::terminate() {
-  std::deque<std::shared_ptr<thread_pool_detail::Job>> dropped;
+void ThreadTransport::terminate() {
+  std::deque<std::shared_ptr<pool_detail::Job>> dropped;
   std::size_t front_started = 0;
   {
     std::lock_guard lock(mutex_);
@@ -136,10 +125,13 @@ void ThreadPool::terminate() {
     next_chunk_ = 0;
   }
   work_ready_.notify_all();
+  const async_detail::Failure terminated = async_detail::Failure::terminated();
   std::size_t cancelled = 0;
   for (std::size_t i = 0; i < dropped.size(); ++i) {
     const std::size_t count = dropped[i]->chunks() - (i == 0 ? front_started : 0);
-    dropped[i]->cancel(count);
+    for (std::size_t chunk = dropped[i]->chunks() - count; chunk < dropped[i]->chunks(); ++chunk) {
+      dropped[i]->fail(chunk, terminated);
+    }
     cancelled += count;
   }
   if (cancelled != 0) {
@@ -151,7 +143,7 @@ void ThreadPool::terminate() {
   }
 }
 
-void ThreadPool::join() {
+void ThreadTransport::join() {
   {
     std::unique_lock lock(mutex_);
     if (open_) throw std::logic_error("ThreadPool::join() before close() or terminate()");
@@ -162,7 +154,6 @@ void ThreadPool::join() {
   }
   work_ready_.notify_all();
   for (std::thread& thread : threads_) thread.join();
-  callback_runner_->stop();  // every result is complete: their callbacks are all queued
 }
 
 }  // namespace procpar
