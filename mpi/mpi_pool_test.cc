@@ -53,6 +53,9 @@ std::size_t byte_count(const std::vector<std::uint8_t>& bytes) { return bytes.si
 
 std::size_t expected_workers() { return world_size() == 1 ? 1 : world_size() - 1; }
 
+static_assert(Pool<MpiPool>, "MpiPool offers the whole pool interface (pool.h)");
+static_assert(Transport<MpiTransport>);
+
 TEST(MpiPoolFunction, OffsetsRoundTripInThisProcess) {
   for (const auto f : {reinterpret_cast<std::uintptr_t>(&square),
                        reinterpret_cast<std::uintptr_t>(&mpi_pool_test::polynomial),

@@ -15,7 +15,7 @@ namespace procpar::mpi_pool_detail {
 namespace {
 
 using async_detail::Failure;
-using process_pool_detail::Runner;
+using pool_detail::Runner;
 
 std::string too_large_message(const char* what, std::size_t bytes) {
   return std::string("procpar: MpiPool: a chunk's ") + what + " take " + std::to_string(bytes) +

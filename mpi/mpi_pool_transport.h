@@ -1,5 +1,5 @@
 // The MPI pool's transport: how a task travels from rank 0 to a server rank and how its result
-// comes back. MpiPool (mpi_pool.h) is the pool front end over it.
+// comes back. MpiTransport (mpi_pool.h) is its face to the pool front end; this is the machinery.
 //
 // Ranks. The pool lives on its own duplicate of the caller's communicator, so its messages never
 // match the program's. Rank 0 submits; ranks 1..k-1 run serve() until rank 0 shuts the pool
@@ -45,13 +45,13 @@
 #include <vector>
 
 #include "primitives/async_result.h"
+#include "primitives/job.h"
 #include "primitives/pool_options.h"
-#include "primitives/process_pool.h"
 #include "primitives/serialize.h"
 
 namespace procpar::mpi_pool_detail {
 
-using Job = process_pool_detail::Job;
+using pool_detail::Job;
 
 enum Tag : int { kTask = 1, kResult = 2, kFailure = 3, kShutdown = 4 };
 
