@@ -214,13 +214,13 @@ void Dispatcher::run_inline(Job& job, std::size_t chunk) {
 void Dispatcher::send_queued() {
   while (!idle_.empty() && !queue_.empty()) {
     Pending& pending = queue_.front();
-    Job& job = *pending.job;
-    const std::size_t chunk = pending.next_chunk++;
     std::shared_ptr<Job> holder = pending.job;
-    if (pending.next_chunk == job.chunks()) queue_.pop_front();
+    Job& job = *holder;
+    const std::size_t chunk = pending.next_chunk++;
     message_.clear();
     encode(message_, pending.runner_offset);
     encode(message_, pending.function_offset);
+    if (pending.next_chunk == job.chunks()) queue_.pop_front();  // `pending` is gone after this
     try {
       job.encode_chunk(chunk, message_);
     } catch (...) {
