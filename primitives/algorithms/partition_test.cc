@@ -58,9 +58,10 @@ TEST(Split, GivesThePiecesOfASpan) {
   EXPECT_EQ(pieces[2].size(), 4u);
 }
 
-// Models the Pool concept (the members the primitives do not call come from SerialPool) but
-// reports no workers, as a user-written pool might; every primitive must refuse it with an
-// error that names the primitive, before it runs anything.
+// Models the Pool concept (the members the primitives do not call come from SerialPool; a
+// submission through any member they call fails the test) but reports no workers, as a
+// user-written pool might; every primitive must refuse it with an error that names the
+// primitive, before it runs anything.
 class NoWorkers : public SerialPool {
  public:
   std::size_t workers() const { return 0; }
@@ -81,6 +82,11 @@ class NoWorkers : public SerialPool {
     } else {
       return std::vector<decltype(f(std::declval<A>()...))>{};
     }
+  }
+  template <class... A>
+  auto apply_async(A&&... args) {
+    ADD_FAILURE() << "a task was submitted to a pool without workers";
+    return SerialPool::apply_async(std::forward<A>(args)...);
   }
 };
 static_assert(Pool<NoWorkers>);

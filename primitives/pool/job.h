@@ -208,13 +208,18 @@ class MapJob final : public Job {
   }
 
   void run_chunk(std::size_t chunk) override {
+    // Locals, so that the task's calls (which may touch any memory) do not make the loop
+    // reload the job's fields at every item.
+    const Fp f = f_;
+    const Item* items = items_->data();
+    Cell* cells = cells_.data();
     try {
       const std::size_t end = plan_.first(chunk) + plan_.count(chunk);
       for (std::size_t i = plan_.first(chunk); i < end; ++i) {
         if constexpr (std::is_void_v<R>) {
-          Call::call(f_, (*items_)[i]);
+          Call::call(f, items[i]);
         } else {
-          cells_[i] = Call::call(f_, (*items_)[i]);
+          cells[i] = Call::call(f, items[i]);
         }
       }
     } catch (...) {

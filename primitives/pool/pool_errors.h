@@ -12,20 +12,30 @@
 
 namespace procpar {
 
-class TaskError : public std::runtime_error {
+// An exception that code run for the pool threw (a task, an initializer), carried as its
+// demangled type name and message, which is all that can cross a process boundary.
+class RaisedError : public std::runtime_error {
  public:
-  TaskError(std::string type_name, std::string message)
-      : std::runtime_error("task raised " + type_name + ": " + message),
+  // The demangled type of the exception thrown, e.g. "std::invalid_argument".
+  const std::string& type_name() const { return type_name_; }
+  // What the exception said (its what(), empty for a non-std::exception).
+  const std::string& message() const { return message_; }
+
+ protected:
+  RaisedError(const std::string& who, std::string type_name, std::string message)
+      : std::runtime_error(who + " raised " + type_name + ": " + message),
         type_name_(std::move(type_name)),
         message_(std::move(message)) {}
-  // The demangled type of the exception the task threw, e.g. "std::invalid_argument".
-  const std::string& type_name() const { return type_name_; }
-  // What the task's exception said (its what(), empty for a non-std::exception).
-  const std::string& message() const { return message_; }
 
  private:
   std::string type_name_;
   std::string message_;
+};
+
+class TaskError : public RaisedError {
+ public:
+  TaskError(std::string type_name, std::string message)
+      : RaisedError("task", std::move(type_name), std::move(message)) {}
 };
 
 class WorkerDied : public std::runtime_error {
@@ -83,20 +93,12 @@ class TaskTimeout : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The pool's initializer (PoolOptions) threw, or its worker died while running it.
-class InitializerError : public std::runtime_error {
+// The pool's initializer (PoolOptions) threw, or its worker died while running it (its
+// type_name() is then "WorkerDied").
+class InitializerError : public RaisedError {
  public:
   InitializerError(std::string type_name, std::string message)
-      : std::runtime_error("the pool's initializer raised " + type_name + ": " + message),
-        type_name_(std::move(type_name)),
-        message_(std::move(message)) {}
-  // The demangled type of what the initializer threw ("WorkerDied" if its worker died).
-  const std::string& type_name() const { return type_name_; }
-  const std::string& message() const { return message_; }
-
- private:
-  std::string type_name_;
-  std::string message_;
+      : RaisedError("the pool's initializer", std::move(type_name), std::move(message)) {}
 };
 
 // The exception being handled, as the TaskError a caller sees: its demangled type and message.
