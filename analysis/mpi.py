@@ -36,6 +36,9 @@ measured (ratios of one run, as analysis/peers.py judges its goals):
     (the MPI pack keeps half of the elements too);
   - no bulk data through rank 0: at k >= 2 ranks, the payload rank 0 sends per call is at most
     that of the busiest other rank (medians of the counters, every primitive at its largest n).
+  - MpiPool's apply round trip (`mpi_pool`, a trivial task) at most 3 times the MPI ping-pong
+    of the same job, at each k >= 2: the median over pairs of repetitions of apply's time over
+    the ping-pong's is at most 3 (round_trip_goals; the goal's n is 1, one task).
 A goal whose experiments the run lacks is reported "not measured in this run".
 
     /usr/bin/python3 -m analysis.mpi RUN_FOLDER      prints the fits and the goals of one run
@@ -53,7 +56,8 @@ from analysis.stats import select, speedup
 
 COLLECTIVES = "mpi_collectives"
 PRIMITIVES = "mpi_primitives"
-EXPERIMENTS = (COLLECTIVES, PRIMITIVES)
+POOL = "mpi_pool"
+EXPERIMENTS = (COLLECTIVES, PRIMITIVES, POOL)
 NOT_MEASURED = "not measured in this run"
 
 # MPI variant -> (pool experiment, pool variant, extra selection): the process pool's reference.
@@ -259,8 +263,26 @@ def rank0_goals(run):
     return goals or [_not_measured("all", text)]
 
 
+ROUND_TRIP_LIMIT = 3.0
+
+
+def round_trip_goals(run):
+    """MpiPool's apply round trip against the MPI ping-pong of the same job, at each k >= 2."""
+    text = "MpiPool apply round trip at most 3x the MPI ping-pong"
+    if not has(run, POOL):
+        return [_not_measured("apply", text)]
+    df = select(run.data(POOL), backend="mpi")
+    applies, pings = select(df, variant="apply"), select(df, variant="pingpong")
+    goals = []
+    for k in sorted(set(applies["p"]) & set(pings["p"])):
+        mine, theirs = select(applies, p=k)["seconds"], select(pings, p=k)["seconds"]
+        goals.append(Goal("apply", int(k), 1, text, float(mine.median()), float(theirs.median()),
+                          speedup(mine, theirs).median, ROUND_TRIP_LIMIT))
+    return goals or [_not_measured("apply", text)]
+
+
 def goals(run):
-    return pool_goals(run) + rank0_goals(run)
+    return pool_goals(run) + rank0_goals(run) + round_trip_goals(run)
 
 
 def describe_goal(g):

@@ -41,6 +41,7 @@ EXPERIMENTS = {e.name: e for e in (
     Experiment("mapreduce_wordcount", "MapReduce word count"),
     Experiment("mpi_collectives", "MPI: ping-pong and all-reduce", ("bytes",)),
     Experiment("mpi_primitives", "MPI: distributed primitives"),
+    Experiment("mpi_pool", "MPI: MpiPool's round trip"),
 )}
 
 

@@ -3,10 +3,18 @@
 load("@rules_cc//cc:defs.bzl", "cc_binary")
 load("//bazel:copts.bzl", "PROJECT_COPTS")
 
-def mpi_cc_test(name, srcs, deps = [], ranks = [1, 2, 3, 4], size = "small", tags = []):
+def mpi_cc_test(
+        name,
+        srcs,
+        deps = [],
+        ranks = [1, 2, 3, 4],
+        size = "small",
+        tags = [],
+        main = "//mpi:mpi_test_main"):
     """Tests NAME_np1 ... NAME_np4 (one per entry of `ranks`) and a test_suite NAME of them.
 
-    Every rank runs every test; mpi/mpi_test_main.cc initialises MPI. The job is killed after
+    Every rank runs every test; mpi/mpi_test_main.cc initialises MPI. `main = None`: the test's
+    own sources define main(). The job is killed after
     50 s (mpi/run_under_mpirun.sh), so a rank left waiting in a collective fails the test
     rather than hanging it.
     """
@@ -16,7 +24,7 @@ def mpi_cc_test(name, srcs, deps = [], ranks = [1, 2, 3, 4], size = "small", tag
         testonly = True,
         srcs = srcs,
         copts = PROJECT_COPTS,
-        deps = deps + ["//mpi:mpi_test_main"],
+        deps = deps + ([main] if main else []),
     )
     tests = []
     for k in ranks:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# A rank killed in the middle of a collective: mpirun must exit non-zero within a bounded time
+# A rank killed in the middle of the job's work (rank_death_main: a collective reduction;
+# mpi_pool_death_main: an MpiPool map): mpirun must exit non-zero within a bounded time
 # (no hang) and leave no process of the job behind, whether the victim is rank 0 (the driver)
 # or the last rank. Then a rank that stalls, alive, in the middle of a collective: the harness's
-# time limit (run_under_mpirun.sh) must end the job and leave nothing behind either.
+# time limit (run_under_mpirun.sh) must end the job and leave nothing behind either. BINARY takes
+# VICTIM_RANK die|stall TOKEN and prints "survived the victim's death" if its work completes.
 #   rank_death_test.sh RANKS RUNNER BINARY
 set -uo pipefail
 ranks=$1 runner=$2 binary=$3

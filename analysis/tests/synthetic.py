@@ -345,6 +345,16 @@ class Model:
                              oversubscribed=int(p > self.cores))
 
 
+    def mpi_pool(self):
+        e = "mpi_pool"
+        round_trip = 2e-6  # the ping-pong's: 2 alpha of mpi_collectives
+        self.add(e, "apply", "mpi", 0.5e-6, p=1, oversubscribed=0)  # inline: no servers
+        for p in (2, 4):
+            over = int(p > self.cores)
+            self.add(e, "pingpong", "mpi", round_trip, p=p, oversubscribed=over)
+            self.add(e, "apply", "mpi", 2.5 * round_trip, p=p, oversubscribed=over)
+
+
 def write_run(out_dir, cores=2, profile="quick", seed=1, noise=0.05, slowdown=None,
               experiments=None, run_name=None):
     """Writes a synthetic run folder `out_dir` (its name is the run's) and returns its path."""

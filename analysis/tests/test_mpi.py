@@ -1,6 +1,7 @@
 """The MPI analysis: alpha and beta come back from timings that follow t = alpha + beta * bytes,
 the distributed primitives are judged against the process pool at each rank count, a rank 0
-that sends bulk data misses its goal, and a run without the data says so."""
+that sends bulk data misses its goal, MpiPool's round trip is judged against the ping-pong, and a
+run without the data says so."""
 
 import csv
 import tempfile
@@ -79,6 +80,9 @@ class RunTest(unittest.TestCase):
         cls.plain = open_run(write_run(raw / "plain", noise=0.0, experiments=chosen))
         cls.slow = open_run(write_run(raw / "slow", noise=0.0, experiments=chosen,
                                       slowdown={("mpi_primitives", "reduce", "mpi"): 3.0}))
+        cls.slow_pool = open_run(write_run(raw / "slow_pool", noise=0.0,
+                                           experiments=[mpi.POOL],
+                                           slowdown={("mpi_pool", "apply", "mpi"): 2.0}))
         cls.mpi_only = open_run(write_run(raw / "mpi_only", noise=0.0,
                                           experiments=list(mpi.EXPERIMENTS)))
         cls.older = open_run(write_run(raw / "older", noise=0.0, experiments=POOL_EXPERIMENTS))
@@ -180,6 +184,22 @@ class RunTest(unittest.TestCase):
         self.assertFalse(by_primitive["pack", 4].met)
         self.assertTrue(by_primitive["reduce", 2].met)
 
+    def test_the_pools_round_trip_is_judged_against_the_ping_pong_from_two_ranks(self):
+        goals = mpi.round_trip_goals(self.plain)
+        self.assertEqual([g.k for g in goals], [2, 4])  # one rank has no one to ping
+        for g in goals:
+            self.assertAlmostEqual(g.ratio, 2.5, places=9)
+            self.assertAlmostEqual(g.ratio, g.measured / g.reference, places=9)
+            self.assertTrue(g.met)
+        self.assertIn("apply", mpi.describe_goal(goals[0]))
+
+    def test_a_round_trip_over_three_ping_pongs_misses_its_goal(self):
+        goals = mpi.round_trip_goals(self.slow_pool)
+        self.assertEqual([g.k for g in goals], [2, 4])
+        for g in goals:
+            self.assertAlmostEqual(g.ratio, 5.0, places=9)
+            self.assertFalse(g.met)
+
     def test_missing_data_is_not_measured(self):
         lone = mpi.pool_goals(self.mpi_only)
         self.assertEqual([(g.primitive, g.k, g.met) for g in lone],
@@ -188,6 +208,8 @@ class RunTest(unittest.TestCase):
         older = mpi.goals(self.older)
         self.assertTrue(all(g.k is None for g in older))
         self.assertFalse(mpi.has(self.older, mpi.COLLECTIVES))
+        self.assertEqual([(g.primitive, g.k) for g in mpi.round_trip_goals(self.older)],
+                         [("apply", None)])
 
 
 if __name__ == "__main__":

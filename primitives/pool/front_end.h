@@ -122,6 +122,10 @@ class PoolFrontEnd {
 
  protected:
   explicit PoolFrontEnd(const PoolOptions& options) : transport_(options) {}
+  // For a transport made from something other than options (MpiPool: from a communicator).
+  template <class... TransportArguments>
+  explicit PoolFrontEnd(std::in_place_t, TransportArguments&&... arguments)
+      : transport_(std::forward<TransportArguments>(arguments)...) {}
   // terminate() + join(): never hangs, leaves no worker behind. In a forked copy of the pool's
   // process, nothing: the pool and its workers belong to the original.
   ~PoolFrontEnd() {

@@ -1,0 +1,388 @@
+#include "mpi/mpi_pool_transport.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "mpi/dist_array.h"
+#include "mpi/mpi_pool_function.h"
+#include "primitives/wait.h"
+
+namespace procpar::mpi_pool_detail {
+namespace {
+
+using async_detail::Failure;
+using pool_detail::Runner;
+
+std::string too_large_message(const char* what, std::size_t bytes) {
+  return std::string("procpar: MpiPool: a chunk's ") + what + " take " + std::to_string(bytes) +
+         " bytes, over the " + std::to_string(kMaxMessageBytes) +
+         " bytes of one MPI message; put bulk data in a DistArray and pass its span";
+}
+
+void encode_failure(ByteWriter& out, const Failure& failure) {
+  encode(out, static_cast<std::uint8_t>(failure.kind));
+  encode(out, failure.type_name);
+  encode(out, failure.message);
+}
+
+Failure decode_failure(ByteReader& in) {
+  const auto kind = static_cast<Failure::Kind>(decode<std::uint8_t>(in));
+  std::string type_name = decode<std::string>(in);
+  std::string message = decode<std::string>(in);
+  if (kind == Failure::Kind::kTooLarge) return Failure::too_large(std::move(message));
+  return Failure::task(std::move(type_name), std::move(message));
+}
+
+// Receives the message a probe matched into `buffer`; returns its tag.
+int receive(MPI_Message& message, const MPI_Status& status, std::vector<std::byte>& buffer) {
+  int count = 0;
+  mpi::check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  buffer.resize(static_cast<std::size_t>(count));
+  MPI_Status received;
+  mpi::check(MPI_Mrecv(buffer.data(), count, MPI_BYTE, &message, &received), "MPI_Mrecv");
+  return status.MPI_TAG;
+}
+
+// Runs one task message; leaves the reply in `out` and returns its tag.
+int run_task(const std::vector<std::byte>& task, ByteWriter& out) {
+  out.clear();
+  try {
+    ByteReader in(task.data(), task.size());
+    const auto runner = reinterpret_cast<Runner>(mpi::function_at(decode<std::int64_t>(in)));
+    const std::uintptr_t function = mpi::function_at(decode<std::int64_t>(in));
+    runner(function, in, out);
+    if (out.size() <= kMaxMessageBytes) return kResult;
+    const std::size_t bytes = out.size();
+    out.clear();
+    encode_failure(out, Failure::too_large(too_large_message("results", bytes)));
+  } catch (...) {
+    out.clear();
+    encode_failure(out, Failure::from_current_exception());
+  }
+  return kFailure;
+}
+
+// A task message's runner and function offsets, before the chunk's arguments.
+constexpr std::size_t kTaskHeaderBytes = 2 * sizeof(std::int64_t);
+
+constexpr std::chrono::microseconds kServerSpin{200};
+constexpr std::chrono::microseconds kServerMaxSleep{1000};
+constexpr std::chrono::microseconds kPollFirstSleep{20};
+constexpr std::chrono::microseconds kPollMaxSleep{200};
+constexpr std::chrono::milliseconds kParkAfter{2};
+
+}  // namespace
+
+std::shared_ptr<Dispatcher> start(MPI_Comm comm) {
+  int initialised = 0;
+  mpi::check(MPI_Initialized(&initialised), "MPI_Initialized");
+  int level = MPI_THREAD_SINGLE;
+  if (initialised != 0) mpi::check(MPI_Query_thread(&level), "MPI_Query_thread");
+  if (level != MPI_THREAD_MULTIPLE) {
+    throw std::logic_error(
+        "procpar: MpiPool needs MPI initialised with MPI_THREAD_MULTIPLE (rank 0 calls MPI from "
+        "the pool's thread and from waiting callers): call MPI_Init_thread(&argc, &argv, "
+        "MPI_THREAD_MULTIPLE, &provided) and check `provided`");
+  }
+  MPI_Comm own = MPI_COMM_NULL;
+  mpi::check(MPI_Comm_dup(comm, &own), "MPI_Comm_dup");
+  if (mpi::rank_of(own) == 0) return std::make_shared<Dispatcher>(own);
+  serve(own);
+  mpi::check(MPI_Comm_free(&own), "MPI_Comm_free");
+  return nullptr;
+}
+
+void serve(MPI_Comm comm) {
+  std::vector<std::byte> task;
+  ByteWriter reply;
+  for (;;) {
+    int found = 0;
+    MPI_Message message;
+    MPI_Status status;
+    const auto probe = [&] {
+      mpi::check(MPI_Improbe(0, MPI_ANY_TAG, comm, &found, &message, &status), "MPI_Improbe");
+      return found != 0;
+    };
+    auto pause = std::chrono::microseconds(10);
+    while (!wait_detail::spin_until(probe, kServerSpin)) {
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, kServerMaxSleep);
+    }
+    if (receive(message, status, task) == kShutdown) return;
+    const int tag = run_task(task, reply);
+    mpi::check(MPI_Send(reply.data(), static_cast<int>(reply.size()), MPI_BYTE, 0, tag, comm),
+               "MPI_Send");
+  }
+}
+
+MPI_Comm checked_world(const PoolOptions& options) {
+  const int ranks = mpi::ranks_of(MPI_COMM_WORLD);
+  const std::size_t servers = ranks == 1 ? 1 : static_cast<std::size_t>(ranks - 1);
+  if (options.workers != servers) {
+    throw std::invalid_argument(
+        "MpiPool: workers = " + std::to_string(options.workers) + ", but the job's " +
+        std::to_string(ranks) + " rank(s) give " + std::to_string(servers) +
+        " (ranks 1..k-1 serve; one rank runs the tasks itself): start the job with mpirun -np " +
+        std::to_string(options.workers + 1) + ", or ask for " + std::to_string(servers));
+  }
+  if (options.initializer) {
+    throw std::invalid_argument(
+        "MpiPool: an initializer is not offered: every rank runs the program, so call the "
+        "set-up on every rank before making the pool");
+  }
+  if (options.maxtasksperchild != 0) {
+    throw std::invalid_argument(
+        "MpiPool: maxtasksperchild replaces workers, and a server rank cannot be replaced "
+        "(ranks come from mpirun)");
+  }
+  if (options.task_time_limit != std::chrono::nanoseconds::zero()) {
+    throw std::invalid_argument(
+        "MpiPool: task_time_limit needs a worker that can be killed alone, and killing a rank "
+        "aborts the whole job");
+  }
+  return MPI_COMM_WORLD;
+}
+
+void check_argument_bytes(std::size_t bytes) {
+  if (bytes + kTaskHeaderBytes > kMaxMessageBytes) {
+    throw MessageTooLarge(too_large_message("arguments", bytes + kTaskHeaderBytes));
+  }
+}
+
+void refuse_on_server() {
+  throw std::logic_error(
+      "procpar: MpiPool: this rank served the pool's tasks; only rank 0 submits");
+}
+
+Dispatcher::Dispatcher(MPI_Comm comm) : comm_(comm), owner_(getpid()) {
+  const int ranks = mpi::ranks_of(comm);
+  servers_ = static_cast<std::size_t>(ranks - 1);
+  running_.resize(static_cast<std::size_t>(ranks));
+  for (int rank = ranks - 1; rank >= 1; --rank) idle_.push_back(rank);
+  if (servers_ != 0) progress_thread_ = std::thread([this] { progress_loop(); });
+}
+
+Dispatcher::~Dispatcher() {
+  terminate();
+  join();
+}
+
+std::size_t Dispatcher::workers() const { return servers_ == 0 ? 1 : servers_; }
+
+bool Dispatcher::owned_here() const { return getpid() == owner_; }
+
+void Dispatcher::check_open() {
+  std::lock_guard lock(mutex_);
+  if (closed_) throw PoolClosed();
+}
+
+void Dispatcher::submit(std::shared_ptr<Job> job) {
+  // Refuses, here, a function that cannot travel (once per job, not per chunk).
+  const std::int64_t runner = mpi::function_offset(reinterpret_cast<std::uintptr_t>(job->runner()));
+  const std::int64_t function = mpi::function_offset(job->function());
+  std::unique_lock lock(mutex_);
+  if (closed_) throw PoolClosed();
+  if (servers_ == 0) {
+    // Without the lock: a task run here may itself use the pool, as on SerialPool.
+    lock.unlock();
+    for (std::size_t chunk = 0; chunk < job->chunks(); ++chunk) run_inline(*job, chunk);
+    return;
+  }
+  queue_.push_back(Pending{std::move(job), runner, function});
+  send_queued();
+}
+
+// A chunk whose encoding, run or delivery throws fails with that exception.
+void Dispatcher::run_inline(Job& job, std::size_t chunk) {
+  try {
+    ByteWriter arguments;
+    job.encode_chunk(chunk, arguments);
+    ByteReader in(arguments.data(), arguments.size());
+    ByteWriter results;
+    job.runner()(job.function(), in, results);
+    ByteReader out(results.data(), results.size());
+    job.deliver(chunk, out);
+  } catch (...) {
+    job.fail(chunk, Failure::from_current_exception());
+  }
+}
+
+void Dispatcher::send_queued() {
+  while (!idle_.empty() && !queue_.empty()) {
+    Pending& pending = queue_.front();
+    std::shared_ptr<Job> holder = pending.job;
+    Job& job = *holder;
+    const std::size_t chunk = pending.next_chunk++;
+    message_.clear();
+    encode(message_, pending.runner_offset);
+    encode(message_, pending.function_offset);
+    if (pending.next_chunk == job.chunks()) queue_.pop_front();  // `pending` is gone after this
+    try {
+      job.encode_chunk(chunk, message_);
+    } catch (...) {
+      job.fail(chunk, Failure::from_current_exception());
+      report_progress();
+      continue;
+    }
+    if (message_.size() > kMaxMessageBytes) {
+      job.fail(chunk, Failure::too_large(too_large_message("arguments", message_.size())));
+      report_progress();
+      continue;
+    }
+    const int server = idle_.back();
+    idle_.pop_back();
+    mpi::check(MPI_Send(message_.data(), static_cast<int>(message_.size()), MPI_BYTE, server,
+                        kTask, comm_),
+               "MPI_Send");
+    running_[static_cast<std::size_t>(server)] = Running{std::move(holder), chunk};
+    if (busy_++ == 0 && progress_parked_) work_out_.notify_one();
+  }
+}
+
+bool Dispatcher::receive_replies() {
+  bool any = false;
+  for (;;) {
+    int found = 0;
+    MPI_Message message;
+    MPI_Status status;
+    mpi::check(MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &found, &message, &status),
+               "MPI_Improbe");
+    if (found == 0) break;
+    const int tag = receive(message, status, reply_);
+    const int server = status.MPI_SOURCE;
+    Running done = std::exchange(running_[static_cast<std::size_t>(server)], Running{});
+    idle_.push_back(server);
+    --busy_;
+    any = true;
+    if (done.job == nullptr) continue;  // terminated: the reply is dropped
+    ByteReader in(reply_.data(), reply_.size());
+    try {
+      if (tag == kResult) {
+        done.job->deliver(done.chunk, in);
+      } else {
+        done.job->fail(done.chunk, decode_failure(in));
+      }
+    } catch (...) {  // a malformed reply (DecodeError) or a deliver that threw
+      done.job->fail(done.chunk, Failure::from_current_exception());
+    }
+  }
+  if (any) {
+    send_queued();
+    report_progress();
+  }
+  return any;
+}
+
+void Dispatcher::report_progress() {
+  progress_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) != 0) wait_detail::futex_wake(progress_);
+}
+
+void Dispatcher::close() {
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+}
+
+void Dispatcher::fail_everything(const Failure& failure) {
+  for (Pending& pending : queue_) {
+    for (std::size_t chunk = pending.next_chunk; chunk < pending.job->chunks(); ++chunk) {
+      pending.job->fail(chunk, failure);
+    }
+  }
+  queue_.clear();
+  for (Running& running : running_) {
+    if (running.job != nullptr) running.job->fail(running.chunk, failure);
+    running.job = nullptr;
+  }
+  report_progress();
+}
+
+void Dispatcher::terminate() {
+  std::lock_guard lock(mutex_);
+  closed_ = terminated_ = true;
+  fail_everything(Failure::terminated());
+}
+
+void Dispatcher::join() {
+  std::unique_lock lock(mutex_);
+  if (!closed_) throw std::logic_error("procpar: join() on an open pool: call close() first");
+  if (joined_) return;
+  auto pause = kPollFirstSleep;
+  while (busy_ != 0 || !queue_.empty()) {
+    if (receive_replies()) {
+      pause = kPollFirstSleep;
+    } else {
+      lock.unlock();
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, kPollMaxSleep);
+      lock.lock();
+    }
+  }
+  for (int server = 1; server <= static_cast<int>(servers_); ++server) {
+    mpi::check(MPI_Send(nullptr, 0, MPI_BYTE, server, kShutdown, comm_), "MPI_Send");
+  }
+  joined_ = stopping_ = true;
+  lock.unlock();
+  work_out_.notify_one();
+  if (progress_thread_.joinable()) progress_thread_.join();
+  mpi::check(MPI_Comm_free(&comm_), "MPI_Comm_free");
+}
+
+void Dispatcher::progress_loop() {
+  std::unique_lock lock(mutex_);
+  auto pause = kPollFirstSleep;
+  while (!stopping_) {
+    if (busy_ == 0) {
+      // Idle: wait a while unannounced, then park until a sender wakes us. A stream of applies
+      // (each alone in flight) thus costs no wake-up call per apply.
+      const auto work = [this] { return stopping_ || busy_ != 0; };
+      if (!work_out_.wait_for(lock, kParkAfter, work)) {
+        progress_parked_ = true;
+        work_out_.wait(lock, work);
+        progress_parked_ = false;
+      }
+      pause = kPollFirstSleep;
+      continue;
+    }
+    if (pollers_.load(std::memory_order_relaxed) == 0 && receive_replies()) {
+      pause = kPollFirstSleep;
+      continue;
+    }
+    lock.unlock();
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, kPollMaxSleep);
+    lock.lock();
+  }
+}
+
+void Dispatcher::enter() { pollers_.fetch_add(1, std::memory_order_relaxed); }
+void Dispatcher::leave() { pollers_.fetch_sub(1, std::memory_order_relaxed); }
+
+bool Dispatcher::poll(bool must) {
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (must) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return false;
+  }
+  if (joined_) return false;
+  return receive_replies();
+}
+
+std::uint32_t Dispatcher::begin_sleep() {
+  sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  return progress_.load(std::memory_order_seq_cst);
+}
+
+void Dispatcher::sleep(std::uint32_t seen,
+                       std::optional<wait_detail::Clock::time_point> deadline) {
+  wait_detail::futex_wait(progress_, seen, deadline);
+}
+
+void Dispatcher::end_sleep() { sleepers_.fetch_sub(1, std::memory_order_seq_cst); }
+
+}  // namespace procpar::mpi_pool_detail
