@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "experiments/experiment_main.h"
+#include "experiments/mpi_experiment.h"
 #include "experiments/profile.h"
 
 namespace procpar::experiments {
@@ -50,32 +50,6 @@ struct Command {
 };
 
 constexpr std::int64_t kWarmUp = 10;  // untimed round trips or reductions before each run
-
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-int world_size() {
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
-}
-
-void broadcast(Command& command) {
-  MPI_Bcast(&command, static_cast<int>(sizeof command), MPI_BYTE, 0, MPI_COMM_WORLD);
-}
-
-// Rank 1's side of the ping-pong: echo every message back.
-void echo(std::int64_t bytes, std::int64_t times) {
-  std::vector<char> buffer(static_cast<std::size_t>(bytes));
-  for (std::int64_t i = 0; i < times; ++i) {
-    MPI_Recv(buffer.data(), static_cast<int>(bytes), MPI_BYTE, 0, 0, MPI_COMM_WORLD,
-             MPI_STATUS_IGNORE);
-    MPI_Send(buffer.data(), static_cast<int>(bytes), MPI_BYTE, 0, 0, MPI_COMM_WORLD);
-  }
-}
 
 // Every rank's contribution is rank + 1 in every element, so each element of the sum is
 // p (p + 1) / 2.
@@ -125,14 +99,10 @@ void BM_PingPong(benchmark::State& state) {
     return;
   }
   Command command{Operation::kPingPong, bytes, static_cast<std::int64_t>(state.max_iterations)};
-  broadcast(command);
+  broadcast_command(command);
   std::vector<char> sent(static_cast<std::size_t>(bytes)), back(sent.size());
   for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>(i * 31 + 7);
-  const auto round_trip = [&] {
-    MPI_Send(sent.data(), static_cast<int>(bytes), MPI_BYTE, 1, 0, MPI_COMM_WORLD);
-    MPI_Recv(back.data(), static_cast<int>(bytes), MPI_BYTE, 1, 0, MPI_COMM_WORLD,
-             MPI_STATUS_IGNORE);
-  };
+  const auto round_trip = [&] { ping_pong(sent.data(), back.data(), static_cast<int>(bytes)); };
   for (std::int64_t i = 0; i < kWarmUp; ++i) round_trip();
   IterationTimes times(state);
   for (auto _ : state) {
@@ -147,7 +117,7 @@ void BM_PingPong(benchmark::State& state) {
 void BM_Allreduce(benchmark::State& state) {
   const std::int64_t bytes = state.range(0);
   Command command{Operation::kAllreduce, bytes, static_cast<std::int64_t>(state.max_iterations)};
-  broadcast(command);
+  broadcast_command(command);
   std::vector<double> in(static_cast<std::size_t>(bytes) / sizeof(double), 1.0), out(in.size());
   allreduce(in, out, kWarmUp);
   IterationTimes times(state);
@@ -187,7 +157,7 @@ void serve() {
   const int rank = world_rank();
   for (;;) {
     Command command{};
-    broadcast(command);
+    broadcast_command(command);
     const std::int64_t times = command.iterations + kWarmUp;
     switch (command.operation) {
       case Operation::kStop:
@@ -210,16 +180,7 @@ void serve() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
   using namespace procpar::experiments;
-  int status = 0;
-  if (world_rank() == 0) {
-    status = run_experiment(argc, argv, "mpi_collectives", register_benchmarks);
-    Command stop{Operation::kStop, 0, 0};
-    broadcast(stop);
-  } else {
-    serve();
-  }
-  MPI_Finalize();
-  return status;
+  return run_mpi_experiment(argc, argv, "mpi_collectives", register_benchmarks, serve,
+                            Command{Operation::kStop, 0, 0});
 }

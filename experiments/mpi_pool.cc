@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "experiments/experiment_main.h"
+#include "experiments/mpi_experiment.h"
 #include "experiments/profile.h"
 #include "mpi/mpi_pool.h"
 
@@ -40,22 +40,6 @@ struct Command {
 constexpr std::int64_t kWarmUp = 100;  // untimed round trips before each run
 constexpr int kPingBytes = 8;
 
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-int world_size() {
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
-}
-
-void broadcast(Command& command) {
-  MPI_Bcast(&command, static_cast<int>(sizeof command), MPI_BYTE, 0, MPI_COMM_WORLD);
-}
-
 int increment(int x) { return x + 1; }
 
 void set_common_counters(benchmark::State& state) {
@@ -64,12 +48,9 @@ void set_common_counters(benchmark::State& state) {
 
 void BM_PingPong(benchmark::State& state) {
   Command command{Operation::kPingPong, static_cast<std::int64_t>(state.max_iterations)};
-  broadcast(command);
+  broadcast_command(command);
   std::int64_t sent = 0x5eed, back = 0;
-  const auto round_trip = [&] {
-    MPI_Send(&sent, kPingBytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD);
-    MPI_Recv(&back, kPingBytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  };
+  const auto round_trip = [&] { ping_pong(&sent, &back, kPingBytes); };
   for (std::int64_t i = 0; i < kWarmUp; ++i) round_trip();
   for (auto _ : state) {
     round_trip();
@@ -81,7 +62,7 @@ void BM_PingPong(benchmark::State& state) {
 
 void BM_Apply(benchmark::State& state) {
   Command command{Operation::kPool, 0};
-  broadcast(command);
+  broadcast_command(command);
   MpiPool pool(MPI_COMM_WORLD);
   int value = 0;
   for (std::int64_t i = 0; i < kWarmUp; ++i) value = pool.apply(increment, value);
@@ -110,18 +91,12 @@ void register_benchmarks() {
 void serve() {
   for (;;) {
     Command command{};
-    broadcast(command);
+    broadcast_command(command);
     switch (command.operation) {
       case Operation::kStop:
         return;
       case Operation::kPingPong:
-        if (world_rank() == 1) {
-          std::int64_t buffer = 0;
-          for (std::int64_t i = 0; i < command.iterations + kWarmUp; ++i) {
-            MPI_Recv(&buffer, kPingBytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            MPI_Send(&buffer, kPingBytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
-          }
-        }
+        if (world_rank() == 1) echo(kPingBytes, command.iterations + kWarmUp);
         break;
       case Operation::kPool: {
         const MpiPool serving(MPI_COMM_WORLD);
@@ -135,17 +110,8 @@ void serve() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
-  int provided = MPI_THREAD_SINGLE;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
   using namespace procpar::experiments;
-  int status = 0;
-  if (world_rank() == 0) {
-    status = run_experiment(argc, argv, "mpi_pool", register_benchmarks);
-    Command stop{Operation::kStop, 0};
-    broadcast(stop);
-  } else {
-    serve();
-  }
-  MPI_Finalize();
-  return status;
+  // MpiPool's dispatcher thread and the caller both call MPI.
+  return run_mpi_experiment(argc, argv, "mpi_pool", register_benchmarks, serve,
+                            Command{Operation::kStop, 0}, MPI_THREAD_MULTIPLE);
 }

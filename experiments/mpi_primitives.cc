@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "experiments/experiment_main.h"
+#include "experiments/mpi_experiment.h"
 #include "experiments/profile.h"
 #include "mpi/dist_array.h"
 #include "mpi/dot.h"
@@ -216,10 +216,6 @@ std::int64_t bytes_read(Primitive primitive, std::int64_t n, std::size_t kept) {
   return 0;
 }
 
-void broadcast(Command& command) {
-  PMPI_Bcast(&command, static_cast<int>(sizeof command), MPI_BYTE, 0, MPI_COMM_WORLD);
-}
-
 // Every rank's bytes_sent, on rank 0.
 std::vector<std::int64_t> gather_bytes_sent() {
   std::vector<std::int64_t> all(static_cast<std::size_t>(mpi::ranks_of(MPI_COMM_WORLD)));
@@ -230,7 +226,7 @@ std::vector<std::int64_t> gather_bytes_sent() {
 void BM_Primitive(benchmark::State& state, Primitive primitive) {
   const std::int64_t n = state.range(0);
   Command command{primitive, n, static_cast<std::int64_t>(state.max_iterations)};
-  broadcast(command);
+  broadcast_command(command);
   Inputs& in = inputs_for(n);
   double result = 0;
   for (std::int64_t i = 0; i < kWarmUp; ++i) result = call(primitive, in);
@@ -293,7 +289,7 @@ void register_benchmarks() {
 void serve() {
   for (;;) {
     Command command{};
-    broadcast(command);
+    broadcast_command(command);
     if (command.primitive == Primitive::kStop) return;
     Inputs& in = inputs_for(command.n);
     for (std::int64_t i = 0; i < kWarmUp; ++i) call(command.primitive, in);
@@ -307,16 +303,7 @@ void serve() {
 }  // namespace procpar::experiments
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
   using namespace procpar::experiments;
-  int status = 0;
-  if (procpar::mpi::rank_of(MPI_COMM_WORLD) == 0) {
-    status = run_experiment(argc, argv, "mpi_primitives", register_benchmarks);
-    Command stop{Primitive::kStop, 0, 0};
-    broadcast(stop);
-  } else {
-    serve();
-  }
-  MPI_Finalize();
-  return status;
+  return run_mpi_experiment(argc, argv, "mpi_primitives", register_benchmarks, serve,
+                            Command{Primitive::kStop, 0, 0});
 }
