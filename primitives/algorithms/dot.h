@@ -7,8 +7,9 @@
 //   RawArray<double> x(n), y(n);
 //   double d = dot(pool, x.span(), y.span());
 //
-// Cost: n multiply-adds, 2n elements read; on the pool one contiguous part per worker (one task
-// each) and p partial results added by the caller.
+// Cost: n multiply-adds, 2n elements read; one contiguous part per worker, the first computed
+// by the caller while the pool computes the others (run_pieces, partition.h), and p partial
+// results added by the caller.
 // Rounding: partial sums are kept in 32 independent accumulators (so the loop vectorises and
 // hides the add latency) and added in a fixed order, so for a given number of workers the result
 // has the same bits on every pool and every run; with a different number of workers the
@@ -83,7 +84,7 @@ T dot(P& pool, RawSpan<T> x, RawSpan<T> y) {
     const std::size_t count = bounds[i + 1] - bounds[i];
     pieces.emplace_back(x.subspan(bounds[i], count), y.subspan(bounds[i], count));
   }
-  const std::vector<T> partial = pool.starmap(&dot_detail::dot_piece<T>, pieces, 1);
+  const std::vector<T> partial = run_pieces(pool, &dot_detail::dot_piece<T>, pieces);
   T sum = partial[0];
   for (std::size_t i = 1; i < partial.size(); ++i) sum = sum + partial[i];
   return sum;

@@ -2,12 +2,13 @@
 //
 //   std::size_t kept = pack(pool, in, flags, out);
 //
-// One contiguous piece per worker: (1) each worker counts the set flags of its piece, (2) the
-// caller scans the p counts into output offsets, (3) each worker copies its kept elements to its
-// offset. The data is read once (the flags twice; they are a fraction of its size), with no
-// second pass to propagate offsets, and the copy loop is branchless: it stores every element
-// and advances the output position by the flag, so its speed does not depend on how
-// predictable the flags are.
+// One contiguous piece per worker: (1) the set flags of each piece are counted, (2) the caller
+// scans the p counts into output offsets, (3) each piece's kept elements are copied to its offset;
+// in (1) and (3) the caller does the first piece while the pool does the others (run_pieces,
+// partition.h). The data is read once (the flags twice; they are a fraction of its size), with no
+// second pass to propagate offsets, and the copy loop is branchless: it stores every element and
+// advances the output position by the flag, so its speed does not depend on how predictable the
+// flags are.
 //
 // `flags` has one entry per element of `in`, any type that converts to bool; `out` needs room
 // for the kept elements (a clear error otherwise) and must not overlap `in` or `flags`
@@ -81,8 +82,10 @@ std::size_t pack(P& pool, RawSpan<T> in, RawSpan<Flag> flags, RawSpan<T> out) {
   const std::vector<std::size_t> bounds = partition_bounds(n, workers);
   const std::vector<RawSpan<T>> in_pieces = split(in, bounds);
   const std::vector<RawSpan<Flag>> flag_pieces = split(flags, bounds);
+  std::vector<std::tuple<RawSpan<Flag>>> count_tasks;
+  for (const RawSpan<Flag>& piece : flag_pieces) count_tasks.emplace_back(piece);
   const std::vector<std::size_t> counts =
-      pool.map(&pack_detail::count_piece<Flag>, flag_pieces, 1);
+      run_pieces(pool, &pack_detail::count_piece<Flag>, count_tasks);
   std::size_t kept = 0;
   for (const std::size_t count : counts) kept += count;
   if (out.size() < kept) {
@@ -96,7 +99,7 @@ std::size_t pack(P& pool, RawSpan<T> in, RawSpan<Flag> flags, RawSpan<T> out) {
     writes.emplace_back(in_pieces[i], flag_pieces[i], out.subspan(offset, counts[i]));
     offset += counts[i];
   }
-  pool.starmap(&pack_detail::write_piece<T, Flag>, writes, 1);
+  run_pieces(pool, &pack_detail::write_piece<T, Flag>, writes);
   return kept;
 }
 

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "primitives/pool.h"
@@ -45,6 +48,51 @@ std::vector<RawSpan<T>> split(RawSpan<T> span, const std::vector<std::size_t>& b
     pieces.push_back(span.subspan(bounds[i], bounds[i + 1] - bounds[i]));
   }
   return pieces;
+}
+
+// f(pieces[i]...) for every piece, the results in order (none for a void f). With two pieces
+// or more, the calling thread runs piece 0 itself while the pool runs the others, one task
+// each: the caller would otherwise sit idle for the round trip, and a pool with one worker
+// spinning for work needs no wake-up of a sleeping one (p pieces keep p cores busy: the caller
+// and p - 1 workers). A single piece goes to the pool. Returns, or throws the first error,
+// only once every piece has finished, so no task still reads the caller's data; an error of
+// piece 0 is the operator's own exception, the others' arrive as the pool reports them.
+// Results are those of running each piece anywhere, so the bits do not depend on who ran it.
+template <Pool P, class R, class... Args>
+auto run_pieces(P& pool, R (*f)(Args...), const std::vector<std::tuple<Args...>>& pieces) {
+  using Result = decltype(pool.apply_async(f, std::declval<Args>()...));
+  std::vector<Result> others;
+  others.reserve(pieces.size());
+  const std::size_t first_async = pieces.size() >= 2 ? 1 : 0;
+  for (std::size_t i = first_async; i < pieces.size(); ++i) {
+    others.push_back(std::apply(
+        [&](const Args&... args) { return pool.apply_async(f, args...); }, pieces[i]));
+  }
+  const auto wait_all = [&others] {
+    for (const Result& result : others) result.wait();
+  };
+  if constexpr (std::is_void_v<R>) {
+    try {
+      if (first_async == 1) std::apply(f, pieces[0]);
+    } catch (...) {
+      wait_all();
+      throw;
+    }
+    wait_all();
+    for (const Result& result : others) result.get();
+  } else {
+    std::vector<R> results;
+    results.reserve(pieces.size());
+    try {
+      if (first_async == 1) results.push_back(std::apply(f, pieces[0]));
+    } catch (...) {
+      wait_all();
+      throw;
+    }
+    wait_all();
+    for (const Result& result : others) results.push_back(result.get());
+    return results;
+  }
 }
 
 }  // namespace procpar

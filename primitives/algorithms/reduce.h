@@ -29,6 +29,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -203,8 +204,9 @@ T reduce_tree(P& pool, RawSpan<T> in, T identity) {
   return level[0];
 }
 
-// The seed's partitioned reduction: min(p, n) contiguous pieces, one task each, folded
-// serially in the worker; the caller folds the partial results in order. Cost: n/p element
+// The seed's partitioned reduction: min(p, n) contiguous pieces folded serially, the first by
+// the caller and the others by one task each (run_pieces, partition.h); the caller folds the
+// partial results in order. Cost: n/p element
 // reads per worker at memory bandwidth plus one pool round trip.
 template <class Op, Pool P, class T>
   requires AssociativeOperator<Op, T>
@@ -212,8 +214,11 @@ T reduce_partitioned(P& pool, RawSpan<T> in, T identity) {
   const std::size_t workers = checked_workers(pool, "reduce_partitioned");
   const std::size_t n = in.size();
   if (n == 0) return identity;
-  const std::vector<RawSpan<T>> pieces = split(in, partition_bounds(n, workers));
-  const std::vector<T> partials = pool.map(&reduce_detail::fold_piece<Op, T>, pieces, 1);
+  std::vector<std::tuple<RawSpan<T>>> pieces;
+  for (const RawSpan<T>& piece : split(in, partition_bounds(n, workers))) {
+    pieces.emplace_back(piece);
+  }
+  const std::vector<T> partials = run_pieces(pool, &reduce_detail::fold_piece<Op, T>, pieces);
   return fold<Op>(partials.data(), partials.size());
 }
 

@@ -10,6 +10,8 @@
 //       blocks claimed dynamically, each block's offset found by looking back at its
 //       predecessors' published totals: the second read of a block hits the cache, so memory
 //       traffic is 2n (read in once, write out once). `out` must not overlap `in`.
+// In each pass the caller takes the first piece (in the single-pass scan, claims blocks) itself
+// while the pool runs the others (run_pieces, partition.h).
 //
 // S is a serial scan type: InclusiveScan<Op> or ExclusiveScan<Op> (or one of your own with the
 // same interface), which decides between inclusive (out[i] = in[0] op ... op in[i]) and
@@ -207,12 +209,12 @@ T scan_two_pass(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
   const std::size_t parts = in_pieces.size();
   std::vector<std::tuple<RawSpan<T>, RawSpan<T>, T>> first;
   for (std::size_t i = 0; i < parts; ++i) first.emplace_back(in_pieces[i], out_pieces[i], identity);
-  const std::vector<T> totals = pool.starmap(&scan_detail::scan_piece<S, T>, first, 1);
+  const std::vector<T> totals = run_pieces(pool, &scan_detail::scan_piece<S, T>, first);
   const std::vector<T> offsets = scan_detail::exclusive_offsets<Op>(totals, identity);
   if (parts > 1) {
     std::vector<std::tuple<RawSpan<T>, T>> second;
     for (std::size_t i = 1; i < parts; ++i) second.emplace_back(out_pieces[i], offsets[i]);
-    pool.starmap(&scan_detail::add_offset<Op, T>, second, 1);
+    run_pieces(pool, &scan_detail::add_offset<Op, T>, second);
   }
   return Op{}(offsets.back(), totals.back());
 }
@@ -228,13 +230,15 @@ T scan_reduce_then_scan(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
   if (pieces.in.empty()) return identity;
   const std::vector<RawSpan<T>>& in_pieces = pieces.in;
   const std::vector<RawSpan<T>>& out_pieces = pieces.out;
-  const std::vector<T> totals = pool.map(&reduce_detail::fold_piece<Op, T>, in_pieces, 1);
+  std::vector<std::tuple<RawSpan<T>>> folds;
+  for (const RawSpan<T>& piece : in_pieces) folds.emplace_back(piece);
+  const std::vector<T> totals = run_pieces(pool, &reduce_detail::fold_piece<Op, T>, folds);
   const std::vector<T> offsets = scan_detail::exclusive_offsets<Op>(totals, identity);
   std::vector<std::tuple<RawSpan<T>, RawSpan<T>, T>> second;
   for (std::size_t i = 0; i < in_pieces.size(); ++i) {
     second.emplace_back(in_pieces[i], out_pieces[i], offsets[i]);
   }
-  pool.starmap(&scan_detail::scan_piece<S, T>, second, 1);
+  run_pieces(pool, &scan_detail::scan_piece<S, T>, second);
   return Op{}(offsets.back(), totals.back());
 }
 
@@ -356,9 +360,9 @@ T scan_single_pass_in_blocks(P& pool, RawSpan<T> in, RawSpan<T> out, T identity,
   const ScratchArray<BoardEntry<T>> lease(blocks + 1);
   const RawSpan<BoardEntry<T>> board = lease.span();
   const SinglePassJob<T> job{in, out, board, block, identity};
-  const std::vector<std::size_t> scanned =
-      pool.map(&scan_blocks<S, T>, std::vector<SinglePassJob<T>>(std::min(workers, blocks), job),
-               1);
+  const std::vector<std::size_t> scanned = run_pieces(
+      pool, &scan_blocks<S, T>,
+      std::vector<std::tuple<SinglePassJob<T>>>(std::min(workers, blocks), std::tuple(job)));
   std::size_t total_scanned = 0;
   for (const std::size_t s : scanned) total_scanned += s;
   if (total_scanned != blocks) {
@@ -371,12 +375,12 @@ T scan_single_pass_in_blocks(P& pool, RawSpan<T> in, RawSpan<T> out, T identity,
 
 }  // namespace scan_detail
 
-// The single-pass scan: blocks of kSinglePassBlockBytes (128 KiB) claimed by min(p, blocks)
-// tasks, each block folded, given its offset from its predecessors' published totals, and
-// scanned while still in cache. Reads `in` from memory once and writes `out` once; the
-// bookkeeping is one shared array of 2 sizeof(T) + 8 bytes per block, leased from the
-// process's scratch cache (scratch_array.h). `out` must not overlap `in`
-// (std::invalid_argument): use scan_reduce_then_scan in place.
+// The single-pass scan: blocks of kSinglePassBlockBytes (128 KiB) claimed by the caller and
+// min(p, blocks) - 1 tasks, each block folded, given its offset from its predecessors' published totals,
+// and scanned while still in cache. Reads `in` from memory once and writes `out` once; the
+// bookkeeping is one shared array of 2 sizeof(T) + 8 bytes per block, leased from the process's
+// scratch cache (scratch_array.h). `out` must not overlap `in` (std::invalid_argument): use
+// scan_reduce_then_scan in place.
 template <class S, Pool P, class T>
   requires SerialScan<S, T>
 T scan_single_pass(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
