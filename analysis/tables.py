@@ -487,8 +487,10 @@ def mpi_results(runs):
         lines.append(rf"{escape(f.operation)} & {f.p}{over} & {alpha} & "
                      rf"{f.bandwidth / 1e9:.2f}\,GB/s & {number(100 * f.residual)}\,\% \\")
     lines += [r"\midrule", r"Goal & ranks & $n$ & ratio & limit \\", r"\midrule"]
-    for g in mpi_analysis.goals(run):
-        if "bytes" in g.text:
+    for g in mpi_analysis.goals(run) + mpi_analysis.comparisons(run):
+        if g.limit is None:
+            what = escape(g.primitive) + r": against the pool (no goal)"
+        elif "bytes" in g.text:
             what = escape(g.primitive) + r": rank 0 sends $\le$ others"
         elif "ping-pong" in g.text:
             what = r"MpiPool apply: $\le 3\times$ the ping-pong"
@@ -497,9 +499,10 @@ def mpi_results(runs):
         if g.k is None:
             lines.append(rf"\multicolumn{{5}}{{@{{}}l}}{{{what}: {mpi_analysis.NOT_MEASURED}}} \\")
             continue
-        verdict = "" if g.met else r" \textbf{missed}"
+        verdict = "" if g.met is not False else r" \textbf{missed}"
+        limit = "--" if g.limit is None else number(g.limit)
         lines.append(rf"{what} & {g.k} & {_size_text(g.n)} & {number(g.ratio)}{verdict} & "
-                     rf"{number(g.limit)} \\")
+                     rf"{limit} \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     if any(f.p > run.cores for f in fits):
         lines.append(rf"\par\smallskip$^\dagger$\,more ranks than the run's {run.cores} cores "

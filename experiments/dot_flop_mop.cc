@@ -7,7 +7,8 @@
 // does two flops (a multiply and an add) per element pair, the reduce reads one array and does
 // one flop per element, so both do one flop per 8 bytes read and both are memory bound on large
 // n. Does the dot scale better? Peers in the same run: OpenBLAS cblas_ddot with one thread and
-// with p threads, and OpenMP (`parallel for simd reduction`) for both operations.
+// with p threads, and OpenMP for both operations (`omp parallel`, one piece per thread computed
+// by the serial kernel the pools run, as reduce_tree_vs_partitioned's OpenMP peer).
 //
 // Benchmarks: {dot,reduce}/serial/n, {dot,reduce}/{process,thread,openmp}/n/p,
 // dot/openblas_serial/n, dot/openblas/n/p.
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -115,18 +117,19 @@ void openmp(benchmark::State& state, Op op) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const int p = static_cast<int>(state.range(1));
   run(state, op, n, [op, p, n](Inputs& in) {
-    // Plain locals: omp simd over pointers captured by reference makes gcc emit gathers.
     const double* x = in.x.data();
     const double* y = in.y.data();
-    double result = 0;
-    if (op == Op::kDot) {
-#pragma omp parallel for simd reduction(+ : result) num_threads(p) schedule(static)
-      for (std::size_t i = 0; i < n; ++i) result += x[i] * y[i];
-    } else {
-#pragma omp parallel for simd reduction(+ : result) num_threads(p) schedule(static)
-      for (std::size_t i = 0; i < n; ++i) result += x[i];
+    std::vector<double> partial(static_cast<std::size_t>(p), 0.0);
+#pragma omp parallel num_threads(p)
+    {
+      const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+      const std::size_t count = static_cast<std::size_t>(omp_get_num_threads());
+      const std::size_t begin = n * t / count, end = n * (t + 1) / count;
+      partial[t] = op == Op::kDot ? dot_serial(x + begin, y + begin, end - begin)
+                                  : reduce_serial<std::plus<>>(
+                                        std::span<const double>(x + begin, end - begin), 0.0);
     }
-    return result;
+    return reduce_serial<std::plus<>>(std::span<const double>(partial), 0.0);
   });
 }
 

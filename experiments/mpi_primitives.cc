@@ -12,17 +12,20 @@
 //
 // Rows: variants `reduce` (sum of doubles), `dot` (doubles), `scan` (inclusive prefix sum of
 // doubles), `pack` (doubles kept by a byte flag, 50 % of them: the pack experiment's keep_pct
-// 50), backend `mpi`, arguments n and p (ranks). Counters:
+// 50), `pack_messages` (the same pack with every element that changes rank sent through MPI,
+// none written straight into a piece on the same node: what messages would cost), backend `mpi`, arguments n and p (ranks). Counters:
 //   bytes_per_second          the input read once (as the pool experiments count it)
-//   bytes_sent_rank0          payload bytes rank 0 handed MPI for other ranks, per call
+//   bytes_sent_rank0          payload bytes rank 0 sent other ranks, per call
 //   bytes_sent_other_max      the same for the busiest other rank (0 at one rank)
 //   oversubscribed            1 when ranks outnumber the cores (their timings include
 //                             time-sharing)
 // A rank's payload for other ranks is counted through MPI's profiling interface (PMPI): the
 // collectives the primitives call are wrapped below, each adding what the calling rank
 // contributes for the others (an all-gather's block once per other rank, an all-to-all's blocks
-// for others, a reduction's or scan's operand once). That rank 0's count stays as small as every
-// other rank's shows that no bulk data passes through it.
+// for others, a reduction's or scan's operand once). Elements a pack writes straight into the
+// piece of a rank on the same node (mpi/pack.h) count too, as mpi::bytes_written_to_other_ranks
+// reports them. That rank 0's count stays as small as every other rank's shows that no bulk data
+// passes through it.
 #include <mpi.h>
 
 #include <algorithm>
@@ -47,6 +50,13 @@ namespace {
 
 // Payload bytes this rank handed MPI for other ranks since the last reset.
 std::int64_t bytes_sent = 0;
+// mpi::bytes_written_to_other_ranks() at the last reset.
+std::uint64_t written_at_reset = 0;
+
+void reset_bytes_sent() {
+  bytes_sent = 0;
+  written_at_reset = procpar::mpi::bytes_written_to_other_ranks();
+}
 
 std::int64_t type_bytes(MPI_Datatype type, std::int64_t count) {
   int size = 0;
@@ -119,7 +129,7 @@ int MPI_Bcast(void* buffer, int count, MPI_Datatype datatype, int root, MPI_Comm
 namespace procpar::experiments {
 namespace {
 
-enum class Primitive : std::int64_t { kStop = 0, kReduce, kDot, kScan, kPack };
+enum class Primitive : std::int64_t { kStop = 0, kReduce, kDot, kScan, kPack, kPackMessages };
 
 // What rank 0 tells the others before each benchmark run.
 struct Command {
@@ -179,6 +189,9 @@ double call(Primitive primitive, Inputs& in) {
       return mpi::scan<InclusiveScan<std::plus<>>>(in.x.span(), in.out.span(), 0.0);
     case Primitive::kPack:
       return static_cast<double>(mpi::pack(in.x.span(), in.flags.span(), in.out.span()));
+    case Primitive::kPackMessages:
+      return static_cast<double>(mpi::pack(in.x.span(), in.flags.span(), in.out.span(),
+                                           mpi::PackTransfer::kMessages));
     case Primitive::kStop:
       break;
   }
@@ -193,6 +206,7 @@ double expected(Primitive primitive, const Inputs& in) {
     case Primitive::kDot:
       return in.dot;
     case Primitive::kPack:
+    case Primitive::kPackMessages:
       return static_cast<double>(in.kept);
     case Primitive::kStop:
       break;
@@ -209,6 +223,7 @@ std::int64_t bytes_read(Primitive primitive, std::int64_t n, std::size_t kept) {
     case Primitive::kScan:
       return 16 * n;  // scan: read and write
     case Primitive::kPack:
+    case Primitive::kPackMessages:
       return 9 * n + 8 * static_cast<std::int64_t>(kept);
     case Primitive::kStop:
       break;
@@ -219,7 +234,9 @@ std::int64_t bytes_read(Primitive primitive, std::int64_t n, std::size_t kept) {
 // Every rank's bytes_sent, on rank 0.
 std::vector<std::int64_t> gather_bytes_sent() {
   std::vector<std::int64_t> all(static_cast<std::size_t>(mpi::ranks_of(MPI_COMM_WORLD)));
-  PMPI_Gather(&bytes_sent, 1, MPI_INT64_T, all.data(), 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  const auto total = bytes_sent + static_cast<std::int64_t>(mpi::bytes_written_to_other_ranks() -
+                                                            written_at_reset);
+  PMPI_Gather(&total, 1, MPI_INT64_T, all.data(), 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
   return all;
 }
 
@@ -230,7 +247,7 @@ void BM_Primitive(benchmark::State& state, Primitive primitive) {
   Inputs& in = inputs_for(n);
   double result = 0;
   for (std::int64_t i = 0; i < kWarmUp; ++i) result = call(primitive, in);
-  bytes_sent = 0;
+  reset_bytes_sent();
   for (auto _ : state) {
     result = call(primitive, in);
     benchmark::DoNotOptimize(result);
@@ -264,6 +281,7 @@ std::vector<std::int64_t> sizes_of(Primitive primitive) {
       return is_quick() ? powers_of_two(16, 20, 4)
                         : std::vector<std::int64_t>{1 << 16, 1 << 20, 1 << 23, 1 << 25};
     case Primitive::kPack:  // pack
+    case Primitive::kPackMessages:
       return is_quick() ? powers_of_two(12, 22, 10) : powers_of_two(13, 25, 4);
     case Primitive::kStop:
       break;
@@ -277,7 +295,8 @@ void register_benchmarks() {
       {"reduce/mpi", Primitive::kReduce},
       {"dot/mpi", Primitive::kDot},
       {"scan/mpi", Primitive::kScan},
-      {"pack/mpi", Primitive::kPack}};
+      {"pack/mpi", Primitive::kPack},
+      {"pack_messages/mpi", Primitive::kPackMessages}};
   for (const auto& [name, primitive] : primitives) {
     auto* benchmark = benchmark::RegisterBenchmark(name, BM_Primitive, primitive);
     benchmark->ArgNames({"n", "p"})->UseRealTime();
@@ -293,7 +312,7 @@ void serve() {
     if (command.primitive == Primitive::kStop) return;
     Inputs& in = inputs_for(command.n);
     for (std::int64_t i = 0; i < kWarmUp; ++i) call(command.primitive, in);
-    bytes_sent = 0;
+    reset_bytes_sent();
     for (std::int64_t i = 0; i < command.iterations; ++i) call(command.primitive, in);
     gather_bytes_sent();
   }

@@ -12,12 +12,14 @@
 //   serial/serial                  reduce_serial in the caller
 //   tree/{process,thread}          reduce_tree: a pool task per pair (small n only: it is slow)
 //   partitioned/{process,thread}   reduce_partitioned: one piece per worker
-//   reduce/tbb                     oneTBB parallel_reduce with a vectorised body
-//   reduce/openmp                  `omp parallel for simd reduction(+)`: the read-bandwidth sum
+//   reduce/tbb                     oneTBB parallel_reduce, reduce_serial as its body
+//   reduce/openmp                  `omp parallel`: one piece per thread, summed by the serial
+//                                  kernel the pools run (as the OpenMP scans and pack are)
 //   reduce/stdpar                  std::reduce(std::execution::par)
 //   reduce_unseq/stdpar            std::reduce(std::execution::par_unseq)
 // Arguments n, p; counters bytes_per_second (input bytes read) and tasks (pool tasks per call).
 // Every result is checked against a long double sum within the floating-point error bound.
+#include <omp.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_reduce.h>
 
@@ -69,20 +71,22 @@ void finish(benchmark::State& state, std::int64_t n, std::int64_t tasks) {
   state.counters["tasks"] = static_cast<double>(tasks);
 }
 
-// Written as a plain function over local pointers: gcc turns `omp simd` over pointers captured
-// by reference in a lambda into gathers (docs: shared/notes/machine-performance.md).
-double simd_sum(const double* x, std::size_t n) {
-  double sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (std::size_t i = 0; i < n; ++i) sum += x[i];
-  return sum;
-}
-
+// One contiguous piece per thread, each summed by reduce_serial (the kernel the pools' workers
+// run on their pieces; oneTBB's body too), the partial sums added in thread order. The OpenMP
+// scans and pack are written the same way, so that OpenMP and the pools differ only in how pieces are handed out,
+// which is what the grain (n_1/2) measures. `omp parallel for simd reduction(+)`, the peer
+// before, keeps one vector accumulator whose add latency bounds it below this kernel's rate in
+// cache, which gave OpenMP a lower best rate and so a smaller n_1/2 for a slower loop.
 double openmp_sum(const double* x, std::size_t n, int threads) {
-  double sum = 0;
-#pragma omp parallel for simd reduction(+ : sum) num_threads(threads) schedule(static)
-  for (std::size_t i = 0; i < n; ++i) sum += x[i];
-  return sum;
+  std::vector<double> partial(static_cast<std::size_t>(threads), 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+    const std::size_t count = static_cast<std::size_t>(omp_get_num_threads());
+    const std::size_t begin = n * t / count, end = n * (t + 1) / count;
+    partial[t] = reduce_serial<std::plus<>>(std::span<const double>(x + begin, end - begin), 0.0);
+  }
+  return reduce_serial<std::plus<>>(std::span<const double>(partial), 0.0);
 }
 
 void BM_Serial(benchmark::State& state) {
@@ -136,7 +140,8 @@ void BM_Tbb(benchmark::State& state) {
     return tbb::parallel_reduce(
         tbb::blocked_range<std::size_t>(0, static_cast<std::size_t>(n)), 0.0,
         [x](const tbb::blocked_range<std::size_t>& r, double acc) {
-          return acc + simd_sum(x + r.begin(), r.size());
+          return acc + reduce_serial<std::plus<>>(std::span<const double>(x + r.begin(), r.size()),
+                                                  0.0);
         },
         std::plus<>());
   };

@@ -32,6 +32,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -242,7 +243,51 @@ std::vector<T> allgather(MPI_Comm comm, const T& mine) {
   return all;
 }
 
+// The node of this rank in `comm`: the rank in `comm` of the lowest rank that shares its
+// memory (MPI_Comm_split_type, MPI_COMM_TYPE_SHARED), so equal on exactly the ranks of one
+// node. Collective the first time for a communicator; then cached on it as an MPI attribute
+// (freed with the communicator), so later calls are local.
+inline int node_of(MPI_Comm comm) {
+  static int keyval = [] {
+    int key = MPI_KEYVAL_INVALID;
+    const auto free_value = [](MPI_Comm, int, void* value, void*) -> int {
+      delete static_cast<int*>(value);
+      return MPI_SUCCESS;
+    };
+    check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, free_value, &key, nullptr),
+          "MPI_Comm_create_keyval");
+    return key;
+  }();
+  void* value = nullptr;
+  int found = 0;
+  check(MPI_Comm_get_attr(comm, keyval, &value, &found), "MPI_Comm_get_attr");
+  if (found != 0) return *static_cast<int*>(value);
+  MPI_Comm node_comm = MPI_COMM_NULL;
+  const int rank = rank_of(comm);
+  check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node_comm),
+        "MPI_Comm_split_type");
+  int leader = rank;
+  const int rc = MPI_Allreduce(&rank, &leader, 1, MPI_INT, MPI_MIN, node_comm);
+  MPI_Comm_free(&node_comm);
+  check(rc, "MPI_Allreduce");
+  check(MPI_Comm_set_attr(comm, keyval, new int(leader)), "MPI_Comm_set_attr");
+  return leader;
+}
+
+inline std::atomic<std::uint64_t> bytes_written_to_other_ranks{0};
+
+inline void count_bytes_written_to_other_ranks(std::uint64_t bytes) {
+  if (bytes != 0) bytes_written_to_other_ranks.fetch_add(bytes, std::memory_order_relaxed);
+}
+
 }  // namespace dist_detail
+
+// Bytes this process has written straight into other ranks' pieces through shared memory (a
+// pack whose output lands on a rank of the same node), since it started: the counterpart of
+// the payload handed to MPI, for the experiments' accounting of what each rank sends.
+inline std::uint64_t bytes_written_to_other_ranks() {
+  return dist_detail::bytes_written_to_other_ranks.load(std::memory_order_relaxed);
+}
 
 }  // namespace procpar::mpi
 

@@ -200,20 +200,47 @@ TEST(MpiPackTest, KeepsFlaggedElementsInOrderAcrossRanks) {
       +[](std::size_t) -> std::uint8_t { return 1; },
   };
   for (auto flag_at : flag_patterns) {
-    for (std::size_t n : kSizes) {
-      const auto in = dist<std::int64_t>(n, [](std::size_t i) { return static_cast<std::int64_t>(i); });
-      const auto flags = dist<std::uint8_t>(n, flag_at);
-      std::vector<std::int64_t> expected;
-      for (std::size_t i = 0; i < n; ++i) if (flag_at(i)) expected.push_back(static_cast<std::int64_t>(i));
-      auto out = dist<std::int64_t>(n + 3, [](std::size_t) { return std::int64_t{-1}; });
-      const std::size_t kept = pack(in.span(), flags.span(), out.span());
-      EXPECT_EQ(kept, expected.size()) << "n " << n;
-      for (std::size_t i = 0; i < out.local().size(); ++i) {
-        const std::size_t g = out.begin() + i;
-        ASSERT_EQ(out.local()[i], g < kept ? expected[g] : -1) << "n " << n << " position " << g;
+    for (const PackTransfer transfer :
+         {PackTransfer::kSharedMemoryOnNode, PackTransfer::kMessages}) {
+      for (std::size_t n : kSizes) {
+        const auto in = dist<std::int64_t>(n, [](std::size_t i) { return static_cast<std::int64_t>(i); });
+        const auto flags = dist<std::uint8_t>(n, flag_at);
+        std::vector<std::int64_t> expected;
+        for (std::size_t i = 0; i < n; ++i) if (flag_at(i)) expected.push_back(static_cast<std::int64_t>(i));
+        auto out = dist<std::int64_t>(n + 3, [](std::size_t) { return std::int64_t{-1}; });
+        const std::size_t kept = pack(in.span(), flags.span(), out.span(), transfer);
+        EXPECT_EQ(kept, expected.size()) << "n " << n;
+        for (std::size_t i = 0; i < out.local().size(); ++i) {
+          const std::size_t g = out.begin() + i;
+          ASSERT_EQ(out.local()[i], g < kept ? expected[g] : -1) << "n " << n << " position " << g;
+        }
       }
     }
   }
+}
+
+// By default (every rank of these tests shares one node) the elements that change rank are
+// written straight into the other ranks' pieces, and counted; asked for messages, pack writes
+// none that way.
+TEST(MpiPackTest, CountsWhatItWritesIntoOtherRanksPieces) {
+  const std::size_t n = 4096;
+  const auto in = dist<double>(n, double_at);
+  const auto flags = dist<std::uint8_t>(n, [](std::size_t i) -> std::uint8_t { return i % 2; });
+  DistArray<double> out(MPI_COMM_WORLD, n);
+  const std::uint64_t before = bytes_written_to_other_ranks();
+  pack(in.span(), flags.span(), out.span());
+  const std::uint64_t direct = bytes_written_to_other_ranks() - before;
+  pack(in.span(), flags.span(), out.span(), PackTransfer::kMessages);
+  EXPECT_EQ(bytes_written_to_other_ranks() - before, direct);
+  // Elements i of this rank's piece with odd i go to out[i / 2]: those outside its own piece.
+  std::uint64_t moving = 0;
+  const int ranks = ranks_of(MPI_COMM_WORLD);
+  const int rank = rank_of(MPI_COMM_WORLD);
+  const Piece own = piece_of(n, 1, ranks, rank);
+  for (std::size_t i = in.begin(); i < in.end(); ++i) {
+    if (i % 2 == 1 && (i / 2 < own.begin || i / 2 >= own.end)) moving += sizeof(double);
+  }
+  EXPECT_EQ(direct, moving);
 }
 
 TEST(MpiPackTest, BadInputIsRefusedOnEveryRank) {
@@ -232,6 +259,12 @@ TEST(MpiPackTest, BadInputIsRefusedOnEveryRank) {
   const auto two = dist<std::uint8_t>(2, [](std::size_t) { return std::uint8_t{1}; });
   EXPECT_THAT([&] { pack(tiny.span(), two.span(), tiny.span()); },
               ThrowsMessage<std::invalid_argument>(HasSubstr("output overlaps the input")));
+  const auto transfer = rank_of(MPI_COMM_WORLD) == 0 ? PackTransfer::kMessages
+                                                     : PackTransfer::kSharedMemoryOnNode;
+  if (ranks_of(MPI_COMM_WORLD) > 1) {
+    EXPECT_THAT([&] { pack(in.span(), all.span(), out.span(), transfer); },
+                ThrowsMessage<std::invalid_argument>(HasSubstr("different PackTransfer")));
+  }
 }
 
 TEST(MpiMatvecTest, EqualsTheSerialProductBitForBit) {

@@ -332,13 +332,15 @@ class Model:
 
     def mpi_primitives(self):
         e = "mpi_primitives"
-        per_element = {"reduce": 0.4e-9, "dot": 0.8e-9, "scan": 1.6e-9, "pack": 1.2e-9}
+        per_element = {"reduce": 0.4e-9, "dot": 0.8e-9, "scan": 1.6e-9, "pack": 1.2e-9,
+                       "pack_messages": 1.6e-9}
         sizes = {"reduce": ((10, 22), range(10, 26, 3)), "scan": ((12, 22), range(10, 26, 3)),
-                 "dot": ((16, 20), (16, 20, 23, 25)), "pack": ((12, 22), range(13, 26, 4))}
+                 "dot": ((16, 20), (16, 20, 23, 25)), "pack": ((12, 22), range(13, 26, 4)),
+                 "pack_messages": ((12, 22), range(13, 26, 4))}
         for variant, cost in per_element.items():
             for n in self.sizes(*sizes[variant]):
                 for p in (1, 2, 4):
-                    sent_other = 4 * n / p if variant == "pack" else 8
+                    sent_other = 4 * n / p if variant.startswith("pack") else 8
                     self.add(e, variant, "mpi", n * cost / self.bandwidth_par(p) + 20e-6 * p,
                              n=n, p=p, bytes_sent_rank0=8 if p > 1 else 0,
                              bytes_sent_other_max=sent_other if p > 1 else 0,

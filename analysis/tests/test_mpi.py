@@ -163,6 +163,18 @@ class RunTest(unittest.TestCase):
             self.assertEqual(g.n, pool_sizes[g.primitive])
             self.assertAlmostEqual(g.ratio, g.measured / g.reference, places=9)
 
+    def test_pack_through_messages_is_compared_with_the_pool_but_not_judged(self):
+        rows = mpi.comparisons(self.plain)
+        self.assertEqual({(g.primitive, g.k) for g in rows},
+                         {("pack_messages", k) for k in (1, 2, 4)})
+        goals = {(g.primitive, g.k): g for g in mpi.pool_goals(self.plain)}
+        for g in rows:
+            self.assertIsNone(g.limit)
+            self.assertIsNone(g.met)
+            self.assertGreater(g.ratio, goals["pack", g.k].ratio)  # 1.6 against 1.2 ns
+            self.assertIn("no goal", mpi.describe_goal(g))
+        self.assertNotIn("pack_messages", {g.primitive for g in mpi.goals(self.plain)})
+
     def test_a_slower_distributed_reduce_misses_its_goal(self):
         plain = {(g.primitive, g.k): g for g in mpi.pool_goals(self.plain)}
         slow = {(g.primitive, g.k): g for g in mpi.pool_goals(self.slow)}

@@ -127,11 +127,14 @@ void close_inherited(int fd, const Key& key) {
   }
 }
 
-// Drops mappings of segments other processes own and have freed. Registry mutex held.
-void sweep(Registry& registry) {
+// Drops mappings of segments other processes own and have freed. Registry mutex held. Skipped
+// while the tree's free epoch has not moved, unless `always`: the epoch is shared only by the
+// processes of one fork tree, and an array of an unrelated process (an MPI rank's piece) is
+// freed without bumping it.
+void sweep(Registry& registry, bool always = false) {
   if (free_epoch != nullptr) {
     const std::uint64_t epoch = free_epoch->load(std::memory_order_acquire);
-    if (epoch == registry.seen_epoch.load(std::memory_order_relaxed)) return;
+    if (epoch == registry.seen_epoch.load(std::memory_order_relaxed) && !always) return;
     registry.seen_epoch.store(epoch, std::memory_order_relaxed);
   }
   for (auto it = registry.mappings.begin(); it != registry.mappings.end();) {
@@ -320,6 +323,10 @@ std::byte* SegmentRef::resolve_mapping() const {
   if (auto it = r.mappings.find(Key{device, inode}); it != r.mappings.end()) {
     return it->second.base;
   }
+  // About to map another segment: first let go of every freed one, whoever owned it, so that
+  // mappings of unrelated processes' freed arrays never accumulate (a few loads per mapping
+  // held, against the open, mmap and populate that follow).
+  sweep(r, /*always=*/true);
 
   const std::string path = "/proc/" + std::to_string(owner_pid) + "/fd/" + std::to_string(fd);
   const int mine = open(path.c_str(), O_RDWR | O_CLOEXEC);
