@@ -105,6 +105,13 @@ inline void bump_and_wake(std::atomic<std::uint32_t>& futex, int count = INT_MAX
   wait_detail::futex_wake(futex, count);
 }
 
+// How long a side spins before a futex wake-up it might not need: the parent before waking a
+// sleeping worker (the worker that just ran the previous task is usually a few hundred
+// nanoseconds from spinning for work again), a worker before waking the collector thread (the
+// caller that submitted the task is usually about to poll for its result). A futex wake-up
+// costs the waker a system call and the machine a context switch, several microseconds here.
+inline constexpr std::chrono::nanoseconds kWakeGrace{1000};
+
 // The mapping itself: created before the first fork and inherited by every worker. Anonymous
 // and shared: invisible in /dev/shm, gone with the last process that maps it.
 class Channel {

@@ -194,15 +194,26 @@ void Core::publish_pending() {
 void Core::wake_workers(std::size_t tasks) {
   Header& h = channel_.header();
   h.task_signal.fetch_add(1, std::memory_order_seq_cst);
-  const std::size_t wanted = tasks - (h.spinner.load(std::memory_order_seq_cst) != 0 ? 1 : 0);
-  if (wanted == 0) return;
+  const auto wanted = [&] {
+    return tasks - (h.spinner.load(std::memory_order_seq_cst) != 0 ? 1 : 0);
+  };
+  if (wanted() == 0) return;
   std::size_t sleeping = 0;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     sleeping += channel_.control(i).sleeping.load(std::memory_order_seq_cst);
   }
-  if (sleeping != 0) {
-    wait_detail::futex_wake(h.task_signal, static_cast<int>(std::min(wanted, sleeping)));
+  if (sleeping == 0) return;
+  // One task and nothing else unclaimed (a caller's round trips one after another): the worker
+  // that ran the previous task is usually about to spin for work again, so give it the grace
+  // before waking a sleeping one.
+  if (tasks == 1 && h.claim_hint.load(std::memory_order_acquire) + 1 >= published_) {
+    const auto taken = [&] {
+      return h.spinner.load(std::memory_order_seq_cst) != 0 ||
+             h.claim_hint.load(std::memory_order_acquire) >= published_;
+    };
+    if (wait_detail::spin_until(taken, kWakeGrace)) return;
   }
+  wait_detail::futex_wake(h.task_signal, static_cast<int>(std::min(wanted(), sleeping)));
 }
 
 void Core::fail_everything(const async_detail::Failure& failure) {

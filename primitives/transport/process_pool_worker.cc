@@ -230,8 +230,27 @@ void WorkerLoop::push_result(std::uint64_t position, std::uint32_t status,
   // wait is woken to do it; otherwise the parent's collector thread, if it sleeps.
   if (header_.sleepers.load(std::memory_order_seq_cst) != 0) {
     bump_and_wake(header_.progress);
-  } else if (header_.pollers.load(std::memory_order_seq_cst) == 0) {
-    wake_collector();
+    return;
+  }
+  if (header_.pollers.load(std::memory_order_seq_cst) != 0 ||
+      header_.collector_sleeping.load(std::memory_order_seq_cst) == 0) {
+    return;  // a poller or the awake collector drains it
+  }
+  // Nobody collects yet. When no other task waits to be claimed, the caller that submitted this
+  // one is usually about to poll for it and then collects it itself: give it the grace before
+  // waking the collector. With more tasks published (a burst of submissions) wake it at once.
+  const auto collected = [&] {
+    return header_.pollers.load(std::memory_order_seq_cst) != 0 ||
+           c.tail.load(std::memory_order_acquire) >= end;
+  };
+  const bool last_task = header_.claim_hint.load(std::memory_order_acquire) >=
+                         header_.published.load(std::memory_order_acquire);
+  if (!last_task || !wait_detail::spin_until(collected, kWakeGrace)) {
+    if (header_.sleepers.load(std::memory_order_seq_cst) != 0) {
+      bump_and_wake(header_.progress);
+    } else {
+      wake_collector();
+    }
   }
 }
 
