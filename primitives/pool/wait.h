@@ -68,13 +68,18 @@ inline void futex_wake(std::atomic<std::uint32_t>& word, int count = INT_MAX) {
 // Spins until `done()` or until it has spun for `budget`. Only time spent on a CPU counts: a
 // gap between two looks at the clock longer than kDescheduled means the thread was preempted
 // (common when the machine is oversubscribed), and a waiter that was preempted has not yet
-// waited in the sense that matters, so that gap is not charged to the budget. Returns done()'s
-// last value.
+// waited in the sense that matters, so that gap is not charged to the budget. But a spin also
+// ends after kWallFactor times its budget of wall time: on a machine with more runnable
+// waiters than cores every step of every spinner is preempted, no spin would ever be charged,
+// and all of them would poll forever (MPI ranks oversubscribed 2:1 each kept half a core busy
+// while idle). Returns done()'s last value.
 inline constexpr std::chrono::microseconds kDescheduled{10};
+inline constexpr int kWallFactor = 8;
 
 template <class Done>
 bool spin_until(Done&& done, std::chrono::nanoseconds budget) {
   auto last = Clock::now();
+  const auto give_up = last + budget * kWallFactor;
   Clock::duration spun{0};
   for (;;) {
     for (int i = 0; i < 64; ++i) {
@@ -88,7 +93,7 @@ bool spin_until(Done&& done, std::chrono::nanoseconds budget) {
     const auto step = now - last;
     last = now;
     if (step < kDescheduled) spun += step;
-    if (spun >= budget) return done();
+    if (spun >= budget || now >= give_up) return done();
   }
 }
 

@@ -14,8 +14,10 @@
 //
 // Sleeping: idle workers spin (at most one at a time, so idle workers leave the cores to the
 // busy ones) and then sleep on the futex task_signal; the parent wakes as many as it published
-// tasks for. The parent's collector thread sleeps on the futex collector_signal; a worker
-// bumps it after a result only when the collector is asleep and no caller is polling. Workers
+// tasks for, less the spinning one. The parent's collector thread sleeps on the futex
+// collector_signal; a worker bumps it after a result only when the collector is asleep and no
+// caller is polling. Before either wake-up of a lone task's round trip, the waker spins a short
+// grace (kWakeGrace) for the wake-up to become unneeded. Workers
 // hold no descriptor of the pool's: a task may close every descriptor of its process, and the
 // pool must still work. The parent's service thread sleeps in poll() on the workers' pidfds
 // (and an eventfd only the parent writes).
