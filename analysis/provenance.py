@@ -30,8 +30,15 @@ def finished_experiments(run):
 
 
 def experiment_start(run, experiment):
-    """When the experiment's binary started, from its Google Benchmark JSON."""
+    """When the experiment's binary started, from its Google Benchmark JSON (an MPI experiment
+    has one per rank count, <experiment>.np<k>.json: the earliest)."""
     path = paths.experiment_json(run.path, experiment)
+    candidates = [path] if path.exists() else sorted(
+        path.parent.glob(f"{experiment}.np*.json")) or [path]
+    return min(_json_date(candidate) for candidate in candidates)
+
+
+def _json_date(path):
     try:
         with open(path) as f:
             context = json.load(f).get("context", {})

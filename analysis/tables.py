@@ -489,7 +489,7 @@ def mpi_results(runs):
     lines += [r"\midrule", r"Goal & ranks & $n$ & ratio & limit \\", r"\midrule"]
     for g in mpi_analysis.goals(run) + mpi_analysis.comparisons(run):
         if g.limit is None:
-            what = escape(g.primitive) + r": against the pool (no goal)"
+            what = escape(g.primitive) + r" (no goal)"
         elif "bytes" in g.text:
             what = escape(g.primitive) + r": rank 0 sends $\le$ others"
         elif "ping-pong" in g.text:
