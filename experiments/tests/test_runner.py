@@ -489,7 +489,11 @@ class SuiteTest(unittest.TestCase):
             [sys.executable, RUNNER, *self.argv(["good", "hangs"], "--profile=quick",
                                                 "--run-name=r1",
                                                 *(["--mpi-experiments=hangs"] if mpi else []))],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            # As from a terminal: a shell starts background commands with SIGINT ignored, and an
+            # ignored signal stays ignored across exec, so a suite run in the background (as CI
+            # may be) would otherwise hand the runner a Ctrl-C it cannot receive.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         pids_file = os.path.join(self.bin, "hangs.pids")
         deadline = time.monotonic() + 30
         while not (os.path.exists(pids_file) and os.path.getsize(pids_file)):
