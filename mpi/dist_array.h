@@ -84,14 +84,21 @@ struct Piece {
   std::size_t size() const { return end - begin; }
 };
 
-// The piece of `rank` among `ranks` for `size` elements cut between runs of `unit` elements:
-// piece `rank` of partition_bounds(size / unit, ranks), scaled by unit; empty at `size` for a
-// rank past the last piece.
+// bounds[r], bounds[r + 1]: the global positions of rank r's piece of an array of `size`
+// elements cut between runs of `unit` (ranks past the last piece get the empty piece at
+// `size`): piece r of partition_bounds(size / unit, ranks), scaled by unit.
+inline std::vector<std::size_t> piece_bounds(std::size_t size, std::size_t unit, int ranks) {
+  const std::vector<std::size_t> units = partition_bounds(size / unit, static_cast<std::size_t>(ranks));
+  std::vector<std::size_t> bounds(static_cast<std::size_t>(ranks) + 1, size);
+  for (std::size_t r = 0; r < units.size() && r < bounds.size(); ++r) bounds[r] = units[r] * unit;
+  return bounds;
+}
+
+// The piece of `rank` among `ranks` for `size` elements cut between runs of `unit` elements.
 inline Piece piece_of(std::size_t size, std::size_t unit, int ranks, int rank) {
-  const std::vector<std::size_t> bounds = partition_bounds(size / unit, ranks);
-  const std::size_t r = static_cast<std::size_t>(rank);
-  if (r + 1 >= bounds.size()) return {size, size};
-  return {bounds[r] * unit, bounds[r + 1] * unit};
+  const std::vector<std::size_t> bounds = piece_bounds(size, unit, ranks);
+  const auto r = static_cast<std::size_t>(rank);
+  return {bounds[r], bounds[r + 1]};
 }
 
 // How many ranks own a non-empty piece: min(p, size / unit).

@@ -102,16 +102,6 @@ struct PackPeer {
   int node;
 };
 
-// bounds[r], bounds[r + 1]: the global positions of rank r's piece of an array of `size`
-// elements cut between runs of `unit` (piece_of for every rank at once; ranks past the last
-// piece get the empty piece at `size`).
-inline std::vector<std::size_t> piece_bounds(std::size_t size, std::size_t unit, int ranks) {
-  const std::vector<std::size_t> units = partition_bounds(size / unit, static_cast<std::size_t>(ranks));
-  std::vector<std::size_t> bounds(static_cast<std::size_t>(ranks) + 1, size);
-  for (std::size_t r = 0; r < units.size() && r < bounds.size(); ++r) bounds[r] = units[r] * unit;
-  return bounds;
-}
-
 // The rank whose piece holds global position `position` (the last one for position = size).
 inline std::size_t receiver_of(const std::vector<std::size_t>& bounds, std::size_t position) {
   const auto after = std::upper_bound(bounds.begin(), bounds.end() - 1, position);
@@ -155,7 +145,7 @@ std::size_t pack(DistSpan<T> in, DistSpan<Flag> flags, DistSpan<T> out,
     throw std::invalid_argument("pack: output has room for " + std::to_string(out.size()) +
                                 " elements but " + std::to_string(kept) + " are kept");
   }
-  const std::vector<std::size_t> bounds = dist_detail::piece_bounds(out.size(), out.unit(), ranks);
+  const std::vector<std::size_t> bounds = piece_bounds(out.size(), out.unit(), ranks);
   // Output positions of sender s that land in receiver r's piece of `out`.
   const auto landing = [&](std::size_t sender, std::size_t receiver) {
     const std::size_t from = std::max<std::size_t>(offsets[sender], bounds[receiver]);
