@@ -37,21 +37,11 @@ Failure decode_failure(ByteReader& in) {
   return Failure::task(std::move(type_name), std::move(message));
 }
 
-// Receives the message a probe matched into `buffer`; returns its tag.
-int receive(MPI_Message& message, const MPI_Status& status, std::vector<std::byte>& buffer) {
-  int count = 0;
-  mpi::check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-  buffer.resize(static_cast<std::size_t>(count));
-  MPI_Status received;
-  mpi::check(MPI_Mrecv(buffer.data(), count, MPI_BYTE, &message, &received), "MPI_Mrecv");
-  return status.MPI_TAG;
-}
-
 // Runs one task message; leaves the reply in `out` and returns its tag.
-int run_task(const std::vector<std::byte>& task, ByteWriter& out) {
+int run_task(const std::byte* task, std::size_t size, ByteWriter& out) {
   out.clear();
   try {
-    ByteReader in(task.data(), task.size());
+    ByteReader in(task, size);
     const auto runner = reinterpret_cast<Runner>(mpi::function_at(decode<std::int64_t>(in)));
     const std::uintptr_t function = mpi::function_at(decode<std::int64_t>(in));
     runner(function, in, out);
@@ -77,6 +67,61 @@ constexpr std::chrono::milliseconds kParkAfter{2};
 
 }  // namespace
 
+PostedReceive::PostedReceive(MPI_Comm comm, int source, MPI_Request* request)
+    : comm_(comm), source_(source), request_(request), posted_(kPostedBytes) {
+  *request_ = MPI_REQUEST_NULL;
+}
+
+PostedReceive::~PostedReceive() {
+  if (*request_ == MPI_REQUEST_NULL) return;
+  MPI_Cancel(request_);
+  MPI_Wait(request_, MPI_STATUS_IGNORE);
+}
+
+void PostedReceive::post() {
+  mpi::check(MPI_Irecv(posted_.data(), static_cast<int>(posted_.size()), MPI_BYTE, source_,
+                       MPI_ANY_TAG, comm_, request_),
+             "MPI_Irecv");
+}
+
+bool PostedReceive::test(MPI_Status& status) {
+  int done = 0;
+  mpi::check(MPI_Test(request_, &done, &status), "MPI_Test");
+  return done != 0;
+}
+
+int PostedReceive::take(const MPI_Status& status) {
+  int count = 0;
+  mpi::check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  const int tag = status.MPI_TAG;
+  if ((tag & kLongBit) == 0) {
+    data_ = posted_.data();
+    size_ = static_cast<std::size_t>(count);
+    return tag;
+  }
+  ByteReader header(posted_.data(), static_cast<std::size_t>(count));
+  long_.resize(decode<std::uint64_t>(header));
+  mpi::check(MPI_Recv(long_.data(), static_cast<int>(long_.size()), MPI_BYTE, status.MPI_SOURCE,
+                      kBody, comm_, MPI_STATUS_IGNORE),
+             "MPI_Recv");
+  data_ = long_.data();
+  size_ = long_.size();
+  return tag & ~kLongBit;
+}
+
+void send_message(const std::byte* data, std::size_t size, int rank, int tag, MPI_Comm comm) {
+  if (size <= kPostedBytes) {
+    mpi::check(MPI_Send(data, static_cast<int>(size), MPI_BYTE, rank, tag, comm), "MPI_Send");
+    return;
+  }
+  ByteWriter header;
+  encode(header, static_cast<std::uint64_t>(size));
+  mpi::check(MPI_Send(header.data(), static_cast<int>(header.size()), MPI_BYTE, rank,
+                      tag | kLongBit, comm),
+             "MPI_Send");
+  mpi::check(MPI_Send(data, static_cast<int>(size), MPI_BYTE, rank, kBody, comm), "MPI_Send");
+}
+
 std::shared_ptr<Dispatcher> start(MPI_Comm comm) {
   int initialised = 0;
   mpi::check(MPI_Initialized(&initialised), "MPI_Initialized");
@@ -97,17 +142,14 @@ std::shared_ptr<Dispatcher> start(MPI_Comm comm) {
 }
 
 void serve(MPI_Comm comm) {
-  std::vector<std::byte> task;
+  MPI_Request request = MPI_REQUEST_NULL;
+  PostedReceive task(comm, 0, &request);
   ByteWriter reply;
+  task.post();
   for (;;) {
-    int found = 0;
-    MPI_Message message;
     MPI_Status status;
-    const auto probe = [&] {
-      mpi::check(MPI_Improbe(0, MPI_ANY_TAG, comm, &found, &message, &status), "MPI_Improbe");
-      return found != 0;
-    };
-    if (!wait_detail::spin_until(probe, kServerSpin)) {
+    const auto arrived = [&] { return task.test(status); };
+    if (!wait_detail::spin_until(arrived, kServerSpin)) {
       // Idle: sleep, backing off, and look once per wake-up. (Spinning the whole budget again
       // after each sleep kept an idle server busy a sixth of the time or more, which, with more
       // ranks than cores, the busy ranks paid for.)
@@ -115,12 +157,14 @@ void serve(MPI_Comm comm) {
       do {
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, kServerMaxSleep);
-      } while (!probe());
+      } while (!arrived());
     }
-    if (receive(message, status, task) == kShutdown) return;
-    const int tag = run_task(task, reply);
-    mpi::check(MPI_Send(reply.data(), static_cast<int>(reply.size()), MPI_BYTE, 0, tag, comm),
-               "MPI_Send");
+    if (task.take(status) == kShutdown) return;
+    const int tag = run_task(task.data(), task.size(), reply);
+    // The task is spent: the next receive goes up before the reply leaves, so the next task,
+    // sent as soon as the reply lands, finds it posted.
+    task.post();
+    send_message(reply.data(), reply.size(), 0, tag, comm);
   }
 }
 
@@ -167,6 +211,13 @@ Dispatcher::Dispatcher(MPI_Comm comm) : comm_(comm), owner_(getpid()) {
   const int ranks = mpi::ranks_of(comm);
   servers_ = static_cast<std::size_t>(ranks - 1);
   running_.resize(static_cast<std::size_t>(ranks));
+  reply_requests_.resize(servers_, MPI_REQUEST_NULL);
+  completed_.resize(servers_);
+  statuses_.resize(servers_);
+  for (std::size_t server = 1; server <= servers_; ++server) {
+    replies_.push_back(std::make_unique<PostedReceive>(comm, static_cast<int>(server),
+                                                       &reply_requests_[server - 1]));
+  }
   for (int rank = ranks - 1; rank >= 1; --rank) idle_.push_back(rank);
   if (servers_ != 0) progress_thread_ = std::thread([this] { progress_loop(); });
 }
@@ -240,31 +291,32 @@ void Dispatcher::send_queued() {
     }
     const int server = idle_.back();
     idle_.pop_back();
-    mpi::check(MPI_Send(message_.data(), static_cast<int>(message_.size()), MPI_BYTE, server,
-                        kTask, comm_),
-               "MPI_Send");
+    // Posted before the task goes, so the reply lands in place rather than in MPI's queue of
+    // unexpected messages.
+    replies_[static_cast<std::size_t>(server - 1)]->post();
+    send_message(message_.data(), message_.size(), server, kTask, comm_);
     running_[static_cast<std::size_t>(server)] = Running{std::move(holder), chunk};
+    ++chunks_sent_;
     if (busy_++ == 0 && progress_parked_) work_out_.notify_one();
   }
 }
 
 bool Dispatcher::receive_replies() {
-  bool any = false;
-  for (;;) {
-    int found = 0;
-    MPI_Message message;
-    MPI_Status status;
-    mpi::check(MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &found, &message, &status),
-               "MPI_Improbe");
-    if (found == 0) break;
-    const int tag = receive(message, status, reply_);
-    const int server = status.MPI_SOURCE;
+  if (busy_ == 0) return false;
+  int completed = 0;
+  mpi::check(MPI_Testsome(static_cast<int>(reply_requests_.size()), reply_requests_.data(),
+                          &completed, completed_.data(), statuses_.data()),
+             "MPI_Testsome");
+  if (completed == MPI_UNDEFINED || completed == 0) return false;
+  for (int i = 0; i < completed; ++i) {
+    const int server = completed_[static_cast<std::size_t>(i)] + 1;
+    PostedReceive& reply = *replies_[static_cast<std::size_t>(server - 1)];
+    const int tag = reply.take(statuses_[static_cast<std::size_t>(i)]);
     Running done = std::exchange(running_[static_cast<std::size_t>(server)], Running{});
     idle_.push_back(server);
     --busy_;
-    any = true;
     if (done.job == nullptr) continue;  // terminated: the reply is dropped
-    ByteReader in(reply_.data(), reply_.size());
+    ByteReader in(reply.data(), reply.size());
     try {
       if (tag == kResult) {
         done.job->deliver(done.chunk, in);
@@ -275,11 +327,9 @@ bool Dispatcher::receive_replies() {
       done.job->fail(done.chunk, Failure::from_current_exception());
     }
   }
-  if (any) {
-    send_queued();
-    report_progress();
-  }
-  return any;
+  send_queued();
+  report_progress();
+  return true;
 }
 
 void Dispatcher::report_progress() {
@@ -328,7 +378,7 @@ void Dispatcher::join() {
     }
   }
   for (int server = 1; server <= static_cast<int>(servers_); ++server) {
-    mpi::check(MPI_Send(nullptr, 0, MPI_BYTE, server, kShutdown, comm_), "MPI_Send");
+    send_message(nullptr, 0, server, kShutdown, comm_);
   }
   joined_ = stopping_ = true;
   lock.unlock();
@@ -341,31 +391,51 @@ void Dispatcher::progress_loop() {
   std::unique_lock lock(mutex_);
   auto pause = kPollFirstSleep;
   while (!stopping_) {
-    if (busy_ == 0) {
-      // Idle: wait a while unannounced, then park until a sender wakes us. A stream of applies
-      // (each alone in flight) thus costs no wake-up call per apply.
-      const auto work = [this] { return stopping_ || busy_ != 0; };
-      if (!work_out_.wait_for(lock, kParkAfter, work)) {
-        progress_parked_ = true;
-        work_out_.wait(lock, work);
-        progress_parked_ = false;
+    if (busy_ != 0 && pollers_.load(std::memory_order_seq_cst) == 0) {
+      // Chunks out and no caller collecting their replies: poll, backing off.
+      if (receive_replies()) {
+        pause = kPollFirstSleep;
+      } else {
+        lock.unlock();
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, kPollMaxSleep);
+        lock.lock();
       }
-      pause = kPollFirstSleep;
       continue;
     }
-    if (pollers_.load(std::memory_order_relaxed) == 0 && receive_replies()) {
-      pause = kPollFirstSleep;
-      continue;
+    // Nothing out, or a caller collects the replies: keep out of the way. (Looking every few
+    // hundred microseconds while a caller polled took the mutex from it, which then slept in the
+    // kernel, and with as many spinning ranks as cores preempted a spinner at each look: an
+    // apply's round trip swung between 1 and 3 us.) leave() wakes us when the last caller leaves
+    // with chunks still out; we look again after kParkAfter, and when no chunk went out in that
+    // time, park until a sender wakes us, so a stream of applies costs no wake-up call each.
+    pause = kPollFirstSleep;
+    const auto needed = [this] {
+      return stopping_ || (busy_ != 0 && pollers_.load(std::memory_order_seq_cst) == 0);
+    };
+    const std::uint64_t sent = chunks_sent_;
+    waiting_.store(true, std::memory_order_seq_cst);
+    if (!work_out_.wait_for(lock, kParkAfter, needed) && chunks_sent_ == sent && busy_ == 0) {
+      progress_parked_ = true;
+      work_out_.wait(lock, needed);
+      progress_parked_ = false;
     }
-    lock.unlock();
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, kPollMaxSleep);
-    lock.lock();
+    waiting_.store(false, std::memory_order_relaxed);
   }
 }
 
-void Dispatcher::enter() { pollers_.fetch_add(1, std::memory_order_relaxed); }
-void Dispatcher::leave() { pollers_.fetch_sub(1, std::memory_order_relaxed); }
+void Dispatcher::enter() { pollers_.fetch_add(1, std::memory_order_seq_cst); }
+
+void Dispatcher::leave() {
+  // The flag is set before the progress thread looks at pollers_, and read here after the
+  // count drops (both sequentially consistent), so one of the two sees the other.
+  if (pollers_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+      busy_.load(std::memory_order_seq_cst) != 0 &&
+      waiting_.load(std::memory_order_seq_cst)) {
+    std::lock_guard lock(mutex_);
+    work_out_.notify_one();
+  }
+}
 
 bool Dispatcher::poll(bool must) {
   std::unique_lock lock(mutex_, std::defer_lock);
