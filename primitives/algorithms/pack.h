@@ -2,20 +2,21 @@
 //
 //   std::size_t kept = pack(pool, in, flags, out);
 //
-// One contiguous piece per worker: (1) the set flags of each piece are counted, (2) the caller
-// scans the p counts into output offsets, (3) each piece's kept elements are copied to its offset;
-// in (1) and (3) the caller does the first piece while the pool does the others (run_pieces,
-// partition.h). The data is read once (the flags twice; they are a fraction of its size), with no
-// second pass to propagate offsets, and the copy loop is branchless: it stores every element and
-// advances the output position by the flag, so its speed does not depend on how predictable the
-// flags are.
+// One round of the pool over blocks (single_pass.h): each block's set flags are counted and
+// published, the block's output offset is the sum of the counts before it (looked back from
+// the nearest block that has published its offset), and its kept elements are copied there
+// while its flags are still in cache. The caller claims blocks beside min(p, blocks) - 1 tasks.
+// The data is read from memory once, and the copy loop is branchless: it stores every element
+// and advances the output position by the flag, so its speed does not depend on how
+// predictable the flags are.
 //
 // `flags` has one entry per element of `in`, any type that converts to bool; `out` needs room
-// for the kept elements (a clear error otherwise) and must not overlap `in` or `flags`
-// (std::invalid_argument: a piece's output may lie where another piece is still read, so not
-// even in place is right). Returns how many
-// were kept; out[kept..] is left as it was. Same result whatever the number of workers (no
-// arithmetic on the elements). On a ProcessPool the three spans must live in RawArrays.
+// for the kept elements (a clear error otherwise, with `out` untouched: when `out` is shorter
+// than `in`, the flags are counted in a round of their own first) and must not overlap `in` or
+// `flags` (std::invalid_argument: a block's output may lie where another block is still read,
+// so not even in place is right). Returns how many were kept; out[kept..] is left as it was.
+// Same result whatever the number of workers (no arithmetic on the elements). On a
+// ProcessPool the three spans must live in RawArrays.
 #ifndef PROCPAR_PRIMITIVES_PACK_H_
 #define PROCPAR_PRIMITIVES_PACK_H_
 
@@ -30,36 +31,71 @@
 #include "primitives/pool.h"
 #include "primitives/partition.h"
 #include "primitives/shared_array.h"
+#include "primitives/single_pass.h"
 
 namespace procpar {
 namespace pack_detail {
 
 template <class Flag>
-std::size_t count_piece(RawSpan<Flag> flags) {
-  const Flag* data = flags.data();
-  const std::size_t n = flags.size();
+std::size_t count_flags(const Flag* flags, std::size_t n) {
   std::size_t count = 0;
-  for (std::size_t i = 0; i < n; ++i) count += static_cast<bool>(data[i]);
+  for (std::size_t i = 0; i < n; ++i) count += static_cast<bool>(flags[i]);
   return count;
 }
 
-// Copies the kept elements of `in` to `out`, which has exactly room for them. The store of an
-// element that is not kept lands where the next kept one will go, so it is harmless while the
-// position is inside `out`; once `out` is full no flag is set any more and the loop stops
-// before it could write past the piece's share of the output.
+template <class Flag>
+std::size_t count_piece(RawSpan<Flag> flags) {
+  return count_flags(flags.data(), flags.size());
+}
+
+// Copies the kept elements of in[0, n) to `out`, which has exactly `room` places for them. The
+// store of an element that is not kept lands where the next kept one will go, so it is
+// harmless while the position is inside `out`; once `out` is full no flag is set any more and
+// the loop stops before it could write past the block's share of the output.
 template <class T, class Flag>
-void write_piece(RawSpan<T> in, RawSpan<Flag> flags, RawSpan<T> out) {
-  const T* source = in.data();
-  const Flag* keep = flags.data();
-  T* target = out.data();
-  const std::size_t n = in.size();
-  const std::size_t room = out.size();
+void write_kept(const T* in, const Flag* keep, std::size_t n, T* out, std::size_t room) {
   std::size_t k = 0;
   for (std::size_t i = 0; i < n && k < room; ++i) {
-    target[k] = source[i];
+    out[k] = in[i];
     k += static_cast<bool>(keep[i]);
   }
 }
+
+// write_kept over views: `out` has exactly room for the kept elements of `in`.
+template <class T, class Flag>
+void write_piece(RawSpan<T> in, RawSpan<Flag> flags, RawSpan<T> out) {
+  write_kept(in.data(), flags.data(), in.size(), out.data(), out.size());
+}
+
+// pack's kernel (single_pass.h): a block's summary is its count of set flags; it is finished by
+// writing its kept elements from its prefix, the count of all kept before it.
+template <class T, class Flag>
+struct PackKernel {
+  using Summary = std::size_t;
+  RawSpan<T> in;
+  RawSpan<Flag> flags;
+  RawSpan<T> out;
+
+  struct Bound {
+    const T* in;
+    const Flag* flags;
+    T* out;
+    std::size_t fold(std::size_t begin, std::size_t end) const {
+      return count_flags(flags + begin, end - begin);
+    }
+    std::size_t combine(std::size_t a, std::size_t b) const { return a + b; }
+    void finish(std::size_t begin, std::size_t end, std::size_t prefix,
+                std::size_t count) const {
+      write_kept(in + begin, flags + begin, end - begin, out + prefix, count);
+    }
+  };
+
+  std::size_t size() const { return in.size(); }
+  // What a block reads from memory per element: the element and its flag.
+  std::size_t bytes_per_element() const { return sizeof(T) + sizeof(Flag); }
+  std::size_t identity() const { return 0; }
+  Bound bind() const { return Bound{in.data(), flags.data(), out.data()}; }
+};
 
 }  // namespace pack_detail
 
@@ -78,29 +114,22 @@ std::size_t pack(P& pool, RawSpan<T> in, RawSpan<Flag> flags, RawSpan<T> out) {
   }
   const std::size_t workers = checked_workers(pool, "pack");
   const std::size_t n = in.size();
-  if (n == 0) return 0;
-  const std::vector<std::size_t> bounds = partition_bounds(n, workers);
-  const std::vector<RawSpan<T>> in_pieces = split(in, bounds);
-  const std::vector<RawSpan<Flag>> flag_pieces = split(flags, bounds);
-  std::vector<std::tuple<RawSpan<Flag>>> count_tasks;
-  for (const RawSpan<Flag>& piece : flag_pieces) count_tasks.emplace_back(piece);
-  const std::vector<std::size_t> counts =
-      run_pieces(pool, &pack_detail::count_piece<Flag>, count_tasks);
-  std::size_t kept = 0;
-  for (const std::size_t count : counts) kept += count;
-  if (out.size() < kept) {
-    throw std::invalid_argument("pack: output has room for " + std::to_string(out.size()) +
-                                " elements but " + std::to_string(kept) + " are kept");
+  if (out.size() < n) {
+    // The blocks write as soon as they know their offsets: find out first whether all fits.
+    const std::vector<std::size_t> bounds = partition_bounds(n, workers);
+    std::vector<std::tuple<RawSpan<Flag>>> count_tasks;
+    for (const RawSpan<Flag>& piece : split(flags, bounds)) count_tasks.emplace_back(piece);
+    std::size_t kept = 0;
+    for (const std::size_t count :
+         run_pieces(pool, &pack_detail::count_piece<Flag>, count_tasks)) {
+      kept += count;
+    }
+    if (out.size() < kept) {
+      throw std::invalid_argument("pack: output has room for " + std::to_string(out.size()) +
+                                  " elements but " + std::to_string(kept) + " are kept");
+    }
   }
-  std::vector<std::tuple<RawSpan<T>, RawSpan<Flag>, RawSpan<T>>> writes;
-  std::size_t offset = 0;
-  for (std::size_t i = 0; i < in_pieces.size(); ++i) {
-    if (counts[i] == 0) continue;
-    writes.emplace_back(in_pieces[i], flag_pieces[i], out.subspan(offset, counts[i]));
-    offset += counts[i];
-  }
-  run_pieces(pool, &pack_detail::write_piece<T, Flag>, writes);
-  return kept;
+  return single_pass(pool, pack_detail::PackKernel<T, Flag>{in, flags, out}, "pack");
 }
 
 }  // namespace procpar

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <random>
 #include <stdexcept>
@@ -54,6 +56,27 @@ TYPED_TEST(PackTest, KeepsTheFlaggedElementsInOrder) {
       EXPECT_EQ(std::vector<std::uint64_t>(out.begin(), out.begin() + kept), expected)
           << "n=" << n << " keep=" << keep;
       EXPECT_EQ(out[kept], sentinel) << "n=" << n << " keep=" << keep;
+    }
+  }
+}
+
+// An output as long as the input (the usual case) takes the one-round path, whose blocks write
+// as soon as they know their offsets: each writes only its own kept elements.
+TYPED_TEST(PackTest, LeavesTheRestOfAnOutputAsLongAsTheInputAlone) {
+  std::mt19937_64 rng(24);
+  for (const double keep : {0.0, 0.3, 0.9}) {
+    for (const std::size_t n : {std::size_t{4097}, std::size_t{65521}, std::size_t{300007}}) {
+      const RawArray<std::uint64_t> in = testing::random_integers(n, rng);
+      const RawArray<std::uint8_t> flags = random_flags(n, keep, rng);
+      const std::vector<std::uint64_t> expected = reference_pack(in, flags);
+      RawArray<std::uint64_t> out(n);
+      for (std::uint64_t& y : out) y = 42;
+      ASSERT_EQ(pack(this->pool_, in.span(), flags.span(), out.span()), expected.size());
+      EXPECT_EQ(std::vector<std::uint64_t>(out.begin(), out.begin() + expected.size()), expected)
+          << "n=" << n << " keep=" << keep;
+      EXPECT_EQ(std::count(out.begin() + expected.size(), out.end(), 42u),
+                static_cast<std::ptrdiff_t>(n - expected.size()))
+          << "n=" << n << " keep=" << keep;
     }
   }
 }

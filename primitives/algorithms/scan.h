@@ -8,8 +8,9 @@
 //       one serial scan S of each piece starting from its offset. Memory traffic 3n.
 //   scan_single_pass<S>(pool, in, out, identity)       reduce-then-scan per cache-sized block,
 //       blocks claimed dynamically, each block's offset found by looking back at its
-//       predecessors' published totals: the second read of a block hits the cache, so memory
-//       traffic is 2n (read in once, write out once). `out` must not overlap `in`.
+//       predecessors' published totals (single_pass.h): one round of the pool per call, and
+//       the second read of a block hits the cache, so memory traffic is 2n (read in once,
+//       write out once). `out` must not overlap `in`.
 // In each pass the caller takes the first piece (in the single-pass scan, claims blocks) itself
 // while the pool runs the others (run_pieces, partition.h).
 //
@@ -42,9 +43,7 @@
 #define PROCPAR_PRIMITIVES_SCAN_H_
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
-#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -54,9 +53,8 @@
 #include "primitives/partition.h"
 #include "primitives/pool.h"
 #include "primitives/reduce.h"
-#include "primitives/scratch_array.h"
 #include "primitives/shared_array.h"
-#include "primitives/wait.h"
+#include "primitives/single_pass.h"
 
 namespace procpar {
 
@@ -244,148 +242,58 @@ T scan_reduce_then_scan(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
 
 namespace scan_detail {
 
-// The single-pass scan's block: its input is read twice (fold, then scan) and should still be
-// in the core's own cache the second time, together with the block of output being written:
-// 128 KiB of each fits any L2 of the project's machines (1-2 MiB per core). Smaller blocks
-// lose to the per-block bookkeeping (a shared counter, a few flags) and to the prefetcher's
-// restarts. Time relative to oneTBB's parallel_scan, 2^25 doubles, p = 2, on the 2-core Xeon
-// (2 MiB L2), medians of 9 (scratch runs): 16 KiB blocks 1.09, 32 KiB 0.94, 64 KiB 0.89,
-// 128 KiB 0.86, 256 KiB 0.86.
-inline constexpr std::size_t kSinglePassBlockBytes = std::size_t{128} << 10;
-
-template <class T>
-constexpr std::size_t single_pass_block() {
-  return std::max<std::size_t>(1, kSinglePassBlockBytes / sizeof(T));
-}
-
-// What a block has published: nothing yet, its aggregate (the fold of the block), or its
-// aggregate and its prefix (identity op the aggregates of all blocks before it).
-enum BlockState : std::uint64_t { kNothing = 0, kAggregate = 1, kPrefix = 2 };
-
-// One block's entry in the shared board. Entry 0's `state` is not a block's: it is the counter
-// from which the workers claim blocks (so that one shared array per call holds everything);
-// block b's entry is b + 1.
-template <class T>
-struct BoardEntry {
-  std::uint64_t state;
-  T aggregate;
-  T prefix;
-};
-
-template <class T>
-struct SinglePassJob {
+// scan_single_pass's kernel (single_pass.h): a block's summary is its fold, and it is finished
+// by the serial scan S from its prefix.
+template <class S, class T>
+struct ScanKernel {
+  using Summary = T;
   RawSpan<T> in;
   RawSpan<T> out;
-  RawSpan<BoardEntry<T>> board;
-  std::size_t block;  // elements per block
-  T identity;
+  T identity_value;
+
+  struct Bound {
+    const T* in;
+    T* out;
+    T fold(std::size_t begin, std::size_t end) const {
+      return procpar::fold<typename S::op_type>(in + begin, end - begin);
+    }
+    T combine(const T& a, const T& b) const { return typename S::op_type{}(a, b); }
+    void finish(std::size_t begin, std::size_t end, const T& prefix, const T&) const {
+      S{}(in + begin, end - begin, out + begin, prefix);
+    }
+  };
+
+  std::size_t size() const { return in.size(); }
+  std::size_t bytes_per_element() const { return 2 * sizeof(T); }
+  T identity() const { return identity_value; }
+  Bound bind() const { return Bound{in.data(), out.data()}; }
 };
 
-// A worker's part of scan_single_pass: claims block after block until none is left; for each,
-// folds it and publishes the aggregate, finds its prefix, publishes it, and scans the block from
-// it. The prefix is prefix(j) op aggregate(j) op ... op aggregate(b-1) from the nearest block j
-// before b that has published its prefix (block 0's prefix is the identity). A block in between
-// that has not published its aggregate yet is waited for at most as long as this worker's own
-// fold took (its worker claimed it earlier, so it is usually about to finish: workers that fold
-// side by side would otherwise fold each other's blocks twice), then folded again here: no
-// worker waits for another longer than that, so a slow, descheduled or dead worker costs at most
-// a second fold of its block; a dead one fails its own task (the pool reports it) and cannot
-// hang the rest. The combination is always left to right from block 0, so every block's prefix
-// has the same bits whoever computes it.
-// Returns the number of blocks this task scanned.
 template <class S, class T>
-std::size_t scan_blocks(SinglePassJob<T> job) {
-  using Op = typename S::op_type;
-  const Op op{};
-  const T* in = job.in.data();
-  T* out = job.out.data();
-  BoardEntry<T>* board = job.board.data();
-  const std::size_t n = job.in.size();
-  const std::size_t blocks = job.board.size() - 1;
-  const auto state = [board](std::size_t b) { return std::atomic_ref(board[b + 1].state); };
-  const auto length = [&](std::size_t b) { return std::min(job.block, n - b * job.block); };
-  const auto fold_block = [&](std::size_t b) { return fold<Op>(in + b * job.block, length(b)); };
-  std::size_t scanned = 0;
-  for (;;) {
-    const std::size_t b = std::atomic_ref(board[0].state).fetch_add(1, std::memory_order_relaxed);
-    if (b >= blocks) return scanned;
-    const auto fold_start = wait_detail::Clock::now();
-    board[b + 1].aggregate = fold_block(b);
-    state(b).store(kAggregate, std::memory_order_release);
-    const auto fold_time = wait_detail::Clock::now() - fold_start;
-
-    std::size_t from = 0;
-    T prefix = job.identity;
-    for (std::size_t j = b; j-- > 0;) {
-      if (state(j).load(std::memory_order_acquire) == kPrefix) {
-        from = j;
-        prefix = board[j + 1].prefix;
-        break;
-      }
-    }
-    for (std::size_t j = from; j < b; ++j) {
-      const auto published = [&] {
-        return state(j).load(std::memory_order_acquire) >= kAggregate;
-      };
-      prefix = op(prefix, wait_detail::spin_until(published, fold_time) ? board[j + 1].aggregate
-                                                                        : fold_block(j));
-    }
-    board[b + 1].prefix = prefix;
-    state(b).store(kPrefix, std::memory_order_release);
-
-    S{}(in + b * job.block, length(b), out + b * job.block, prefix);
-    ++scanned;
-  }
-}
-
-// scan_single_pass with blocks of `block` elements (tests use small blocks to get many).
-template <class S, Pool P, class T>
-  requires SerialScan<S, T>
-T scan_single_pass_in_blocks(P& pool, RawSpan<T> in, RawSpan<T> out, T identity,
-                             std::size_t block) {
-  using Op = typename S::op_type;
+ScanKernel<S, T> checked_single_pass_kernel(RawSpan<T> in, RawSpan<T> out, T identity) {
   check_lengths(in, out, "scan_single_pass");
-  const std::size_t workers = checked_workers(pool, "scan_single_pass");
-  const std::size_t n = in.size();
-  if (n == 0) return identity;
   if (overlap(in, out)) {
     // A slow worker's block may be folded again by another worker while the slow one scans it:
     // the input must stay intact until every block is done.
     throw std::invalid_argument(
         "scan_single_pass: out overlaps in (scan in place with scan_reduce_then_scan)");
   }
-  const std::size_t blocks = (n + block - 1) / block;
-  // Leased, not allocated: a fresh shared array's first touch would cost more than a small
-  // scan (scratch_array.h).
-  const ScratchArray<BoardEntry<T>> lease(blocks + 1);
-  const RawSpan<BoardEntry<T>> board = lease.span();
-  const SinglePassJob<T> job{in, out, board, block, identity};
-  const std::vector<std::size_t> scanned = run_pieces(
-      pool, &scan_blocks<S, T>,
-      std::vector<std::tuple<SinglePassJob<T>>>(std::min(workers, blocks), std::tuple(job)));
-  std::size_t total_scanned = 0;
-  for (const std::size_t s : scanned) total_scanned += s;
-  if (total_scanned != blocks) {
-    throw std::logic_error("scan_single_pass: " + std::to_string(total_scanned) + " of " +
-                           std::to_string(blocks) + " blocks scanned");
-  }
-  const BoardEntry<T>& last = board[blocks];
-  return Op{}(last.prefix, last.aggregate);
+  return ScanKernel<S, T>{in, out, identity};
 }
 
 }  // namespace scan_detail
 
-// The single-pass scan: blocks of kSinglePassBlockBytes (128 KiB) claimed by the caller and
-// min(p, blocks) - 1 tasks, each block folded, given its offset from its predecessors' published totals,
-// and scanned while still in cache. Reads `in` from memory once and writes `out` once; the
-// bookkeeping is one shared array of 2 sizeof(T) + 8 bytes per block, leased from the process's
-// scratch cache (scratch_array.h). `out` must not overlap `in` (std::invalid_argument): use
-// scan_reduce_then_scan in place.
+// The single-pass scan (single_pass.h): blocks of up to 128 KiB of input claimed by the caller
+// and min(p, blocks) - 1 tasks, each block folded, given its offset from its predecessors'
+// published totals, and scanned while still in cache; one round of the pool per call. Reads
+// `in` from memory once and writes `out` once; the bookkeeping is one cache line per block,
+// leased from the process's scratch cache (scratch_array.h). `out` must not overlap `in`
+// (std::invalid_argument): use scan_reduce_then_scan in place.
 template <class S, Pool P, class T>
   requires SerialScan<S, T>
 T scan_single_pass(P& pool, RawSpan<T> in, RawSpan<T> out, T identity) {
-  return scan_detail::scan_single_pass_in_blocks<S>(pool, in, out, identity,
-                                                    scan_detail::single_pass_block<T>());
+  return single_pass(pool, scan_detail::checked_single_pass_kernel<S>(in, out, identity),
+                     "scan_single_pass");
 }
 
 }  // namespace procpar

@@ -54,7 +54,9 @@ T parallel_scan(Algorithm algorithm, P& pool, RawSpan<T> in, RawSpan<T> out, T i
     case Algorithm::kSinglePass:
       return scan_single_pass<S>(pool, in, out, identity);
     case Algorithm::kSmallBlocks:
-      return scan_detail::scan_single_pass_in_blocks<S>(pool, in, out, identity, 3);
+      return single_pass_detail::single_pass_in_blocks(
+          pool, scan_detail::checked_single_pass_kernel<S>(in, out, identity), 3,
+          "scan_single_pass");
   }
   throw std::logic_error("unknown algorithm");
 }
@@ -234,12 +236,16 @@ TYPED_TEST(ScanTest, TwoPassScansRefuseAnOutputOverlappingTheInputOtherwise) {
   for (std::size_t i = 0; i < memory.size(); ++i) ASSERT_EQ(memory[i], 1.0) << "written";
 }
 
+// The largest block of a single-pass scan of 8-byte elements (single_pass.h).
+constexpr std::size_t kLargestBlock = single_pass_detail::kMaxBlockBytes / 16;
+
 // Floating point: the single-pass scan's blocks do not depend on the number of workers, so its
-// results have the same bits on every pool and every number of workers.
+// results have the same bits on every pool and every number of workers, for small calls (cut
+// into a few small blocks) and large ones (blocks of the largest size) alike.
 TYPED_TEST(ScanTest, SinglePassGivesTheSameBitsForAnyNumberOfWorkers) {
   std::mt19937_64 rng(17);
-  const std::size_t block = scan_detail::single_pass_block<double>();
-  for (const std::size_t n : {block - 1, 3 * block + 5}) {
+  for (const std::size_t n : {std::size_t{5000}, kLargestBlock - 1, 3 * kLargestBlock + 5}) {
+    ASSERT_GT(n, single_pass_block(n, 16)) << "n=" << n << " must make more than one block";
     const RawArray<double> in = testing::random_doubles(n, rng);
     SerialPool serial(1);
     RawArray<double> expected(n);
@@ -258,37 +264,11 @@ TYPED_TEST(ScanTest, SinglePassGivesTheSameBitsForAnyNumberOfWorkers) {
   }
 }
 
-// A worker whose predecessors' blocks were claimed but never published (their workers slow or
-// dead) folds those blocks itself instead of waiting: it finishes, and its own blocks are right.
-TEST(ScanSinglePass, FoldsTheBlocksOfWorkersThatPublishedNothing) {
-  using Scan = InclusiveScan<MatMul>;
-  std::mt19937_64 rng(18);
-  constexpr std::size_t kBlock = 4, kBlocks = 6, kClaimed = 3;
-  const std::size_t n = kBlock * kBlocks - 1;  // a short last block
-  const RawArray<Mat2> in = testing::random_matrices(n, rng);
-  RawArray<Mat2> out(n);
-  const Mat2 untouched{7, 7, 7, 7};
-  for (Mat2& m : out) m = untouched;
-  RawArray<scan_detail::BoardEntry<Mat2>> board(kBlocks + 1);
-  board[0].state = kClaimed;  // blocks 0, 1, 2 claimed by workers that never publish
-  const std::size_t scanned = scan_detail::scan_blocks<Scan, Mat2>(
-      scan_detail::SinglePassJob<Mat2>{in.span(), out.span(), board.span(), kBlock, Mat2{}});
-  EXPECT_EQ(scanned, kBlocks - kClaimed);
-  const std::vector<Mat2> expected = reference_scan<MatMul>(in, Mat2{}, true);
-  for (std::size_t i = 0; i < n; ++i) {
-    EXPECT_EQ(out[i], i < kClaimed * kBlock ? untouched : expected[i]) << "i=" << i;
-  }
-  for (std::size_t b = 0; b < kBlocks; ++b) {
-    EXPECT_EQ(board[b + 1].state, b < kClaimed ? scan_detail::kNothing : scan_detail::kPrefix)
-        << "block " << b;
-  }
-}
-
 // The calling thread keeps its board for the next call: calls of every size in any order, and a
 // call in a forked child (which must not reuse its parent's board), still give the right result.
 TYPED_TEST(ScanTest, SinglePassCallsReuseTheBoardSafely) {
   std::mt19937_64 rng(19);
-  const std::size_t block = scan_detail::single_pass_block<std::uint64_t>();
+  const std::size_t block = kLargestBlock;
   const auto scan_is_right = [&](std::size_t n) {
     const RawArray<std::uint64_t> in = testing::random_integers(n, rng);
     RawArray<std::uint64_t> out(n);
