@@ -9,10 +9,14 @@
 // one RawArray into another, by:
 //   serial/serial                one branchless pass in the caller (the serial reference)
 //   copy_if/serial               std::copy_if (a branch per element)
-//   scan_pack/{process,thread}   pack: count per piece, scan of the counts, one branchless
-//                                write pass
+//   scan_pack/{process,thread}   pack: one round over blocks (single_pass.h), each block's
+//                                flags counted, its offset the scan of the counts before it
+//                                (looked back), its kept elements written branchless while
+//                                its flags are in cache
 //   copy_if/stdpar               std::copy_if(std::execution::par)
-//   scan_pack/openmp             the same algorithm hand-written in OpenMP
+//   scan_pack/openmp             the seed's partitioned algorithm hand-written in OpenMP: count
+//                                per thread, a barrier, each thread's offset from the counts
+//                                before it, one branchless write pass
 // Arguments n, p, keep_pct; counter bytes_per_second counts the input and flags read once and
 // the kept elements written (9 n + 8 kept bytes).
 // Every output is checked: the number kept and an order-sensitive hash of the kept values.
