@@ -7,27 +7,26 @@
 //   RawArray<double> x(n), y(n);
 //   double d = dot(pool, x.span(), y.span());
 //
-// Cost: n multiply-adds, 2n elements read; one contiguous part per worker, the first computed
-// by the caller while the pool computes the others (run_pieces, partition.h), and p partial
-// results added by the caller.
+// Cost: n multiply-adds, 2n elements read; contiguous blocks (up to 1 MiB of x and y, a small
+// input cut into 4) that the caller and the pool's tasks claim as they go, in one round of the
+// pool (fold_blocks, single_pass.h), and one partial result per block added by the caller.
 // Rounding: partial sums are kept in 32 independent accumulators (so the loop vectorises and
-// hides the add latency) and added in a fixed order, so for a given number of workers the result
-// has the same bits on every pool and every run; with a different number of workers the
-// summation order, and so the rounding, differs. The error is within the usual bound for any
-// summation order, |dot - exact| <= gamma(n) * sum |x_i y_i| with gamma(n) = n u / (1 - n u).
+// hides the add latency) and the blocks' sums are added in block order; the blocks depend on n
+// alone, so the result has the same bits on every pool, for every number of workers and every
+// run. The error is within the usual bound for any summation order,
+// |dot - exact| <= gamma(n) * sum |x_i y_i| with gamma(n) = n u / (1 - n u).
 #ifndef PROCPAR_PRIMITIVES_DOT_H_
 #define PROCPAR_PRIMITIVES_DOT_H_
 
+#include <concepts>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <type_traits>
-#include <vector>
 
-#include "primitives/partition.h"
 #include "primitives/pool.h"
 #include "primitives/shared_array.h"
+#include "primitives/single_pass.h"
 
 namespace procpar {
 
@@ -60,34 +59,41 @@ T dot_serial(const T* x, const T* y, std::size_t n) {
 
 namespace dot_detail {
 
+// dot's kernel (single_pass.h): a block's summary is its dot product.
 template <DotElement T>
-T dot_piece(RawSpan<T> x, RawSpan<T> y) {
-  return dot_serial(x.data(), y.data(), x.size());
-}
+struct DotKernel {
+  using Summary = T;
+  RawSpan<T> x;
+  RawSpan<T> y;
+
+  struct Bound {
+    const T* x;
+    const T* y;
+    T fold(std::size_t begin, std::size_t end) const {
+      return dot_serial(x + begin, y + begin, end - begin);
+    }
+    T combine(const T& a, const T& b) const { return a + b; }
+  };
+
+  std::size_t size() const { return x.size(); }
+  std::size_t bytes_per_element() const { return 2 * sizeof(T); }
+  T identity() const { return T{}; }
+  Bound bind() const { return Bound{x.data(), y.data()}; }
+};
 
 }  // namespace dot_detail
 
-// sum of x[i] * y[i], one contiguous piece per worker (partition.h). Throws
+// sum of x[i] * y[i], in blocks claimed by the workers (see the header comment). Throws
 // std::invalid_argument if the lengths differ or the pool has no workers. Returns T{} for empty
 // inputs.
 template <Pool P, DotElement T>
 T dot(P& pool, RawSpan<T> x, RawSpan<T> y) {
-  const std::size_t workers = checked_workers(pool, "dot");
+  checked_workers(pool, "dot");
   if (x.size() != y.size()) {
     throw std::invalid_argument("dot: x has " + std::to_string(x.size()) + " elements but y has " +
                                 std::to_string(y.size()));
   }
-  const std::vector<std::size_t> bounds = partition_bounds(x.size(), workers);
-  if (bounds.empty()) return T{};
-  std::vector<std::tuple<RawSpan<T>, RawSpan<T>>> pieces;
-  for (std::size_t i = 0; i + 1 < bounds.size(); ++i) {
-    const std::size_t count = bounds[i + 1] - bounds[i];
-    pieces.emplace_back(x.subspan(bounds[i], count), y.subspan(bounds[i], count));
-  }
-  const std::vector<T> partial = run_pieces(pool, &dot_detail::dot_piece<T>, pieces);
-  T sum = partial[0];
-  for (std::size_t i = 1; i < partial.size(); ++i) sum = sum + partial[i];
-  return sum;
+  return fold_blocks(pool, dot_detail::DotKernel<T>{x, y}, "dot");
 }
 
 }  // namespace procpar

@@ -68,13 +68,18 @@ TYPED_TEST(DotOnPool, DoublesStayWithinTheRoundingBound) {
   }
 }
 
-TYPED_TEST(DotOnPool, SameBitsAsTheSerialPoolForTheSameWorkerCount) {
+// The blocks depend on n alone: every pool and every number of workers gives the same bits, for
+// a small input (a few small blocks) and a large one (several of the largest).
+TYPED_TEST(DotOnPool, SameBitsForEveryPoolAndNumberOfWorkers) {
   std::mt19937_64 rng(4);
-  const auto x = random_doubles(100003, rng), y = random_doubles(100003, rng);
-  for (std::size_t p : {1, 2, 3, 7}) {
-    SerialPool serial(p);
-    TypeParam pool(p);
-    EXPECT_EQ(dot(pool, x.span(), y.span()), dot(serial, x.span(), y.span())) << "p=" << p;
+  for (const std::size_t n : {std::size_t{3001}, std::size_t{300007}}) {
+    const auto x = random_doubles(n, rng), y = random_doubles(n, rng);
+    SerialPool serial(1);
+    const double expected = dot(serial, x.span(), y.span());
+    for (std::size_t p : {1, 2, 3, 7}) {
+      TypeParam pool(p);
+      EXPECT_EQ(dot(pool, x.span(), y.span()), expected) << "n=" << n << " p=" << p;
+    }
   }
 }
 

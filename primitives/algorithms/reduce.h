@@ -4,17 +4,18 @@
 //   reduce_tree<Op>(pool, in, identity)      the seed's PRAM algorithm: log2(n) rounds, each
 //                                            combining evens[i] and odds[i], every pair its own
 //                                            pool task. Slow by design: it pays a task per pair.
-//   reduce_partitioned<Op>(pool, in, id)     one contiguous piece per worker, reduced serially
-//                                            in the worker; the caller reduces the p partials.
+//   reduce_partitioned<Op>(pool, in, id)     the seed's partitioned reduction, in contiguous
+//                                            blocks that the workers claim as they go (at least
+//                                            one per worker for all but small inputs), each
+//                                            reduced serially; the caller reduces the partials.
 //
 // Every result is in[0] op in[1] op ... op in[n-1] (the operands regrouped, never reordered), or
 // `identity` when `in` is empty. Op is a stateless function-object type (std::plus<>, a user
 // struct), named as a template argument so that task functions are plain function pointers.
 //
-// Same bits whatever the number of workers? reduce_serial and reduce_tree: yes (their grouping
-// depends on n only). reduce_partitioned: no for floating point, where the grouping follows the
-// piece boundaries, which move with p; integer and other exact operators give the same result
-// always. Floating-point sums stay within the usual bound (n - 1) * eps/2 * sum |x_i|.
+// Same bits whatever the number of workers? Yes for all three: their grouping depends on n only
+// (reduce_partitioned's blocks are cut by n and sizeof(T), never by p). Floating-point sums stay
+// within the usual bound (n - 1) * eps/2 * sum |x_i|.
 //
 // On a ProcessPool the input must live in a RawArray (shared_array.h): tasks carry RawSpan
 // views and index ranges, never copies of the data.
@@ -38,6 +39,7 @@
 #include "primitives/pool.h"
 #include "primitives/scratch_array.h"
 #include "primitives/shared_array.h"
+#include "primitives/single_pass.h"
 
 namespace procpar {
 
@@ -204,22 +206,46 @@ T reduce_tree(P& pool, RawSpan<T> in, T identity) {
   return level[0];
 }
 
-// The seed's partitioned reduction: min(p, n) contiguous pieces folded serially, the first by
-// the caller and the others by one task each (run_pieces, partition.h); the caller folds the
-// partial results in order. Cost: n/p element
-// reads per worker at memory bandwidth plus one pool round trip.
+namespace reduce_detail {
+
+// reduce_partitioned's kernel (single_pass.h): a block's summary is its fold.
+template <class Op, class T>
+struct ReduceKernel {
+  using Summary = T;
+  RawSpan<T> in;
+  T identity_value;
+
+  struct Bound {
+    const T* in;
+    T fold(std::size_t begin, std::size_t end) const {
+      return procpar::fold<Op>(in + begin, end - begin);
+    }
+    T combine(const T& a, const T& b) const { return Op{}(a, b); }
+  };
+
+  std::size_t size() const { return in.size(); }
+  std::size_t bytes_per_element() const { return sizeof(T); }
+  T identity() const { return identity_value; }
+  Bound bind() const { return Bound{in.data()}; }
+};
+
+}  // namespace reduce_detail
+
+// The seed's partitioned reduction: contiguous blocks folded serially, claimed as they go by
+// the caller and min(p, blocks) - 1 tasks in one round of the pool (fold_blocks,
+// single_pass.h); the caller folds the blocks' results in order. The seed gives each worker
+// one piece; blocks claimed dynamically keep a worker that is slowed (a shared core, a busier
+// memory channel) from holding the others up, and make the result's bits independent of p.
+// Blocks are up to 1 MiB; a small input is cut into 4 blocks of at least 8 KiB. Cost: n
+// element reads at memory bandwidth shared by the workers, one pool round trip, and a shared
+// counter and a cache line per block.
 template <class Op, Pool P, class T>
   requires AssociativeOperator<Op, T>
 T reduce_partitioned(P& pool, RawSpan<T> in, T identity) {
-  const std::size_t workers = checked_workers(pool, "reduce_partitioned");
-  const std::size_t n = in.size();
-  if (n == 0) return identity;
-  std::vector<std::tuple<RawSpan<T>>> pieces;
-  for (const RawSpan<T>& piece : split(in, partition_bounds(n, workers))) {
-    pieces.emplace_back(piece);
-  }
-  const std::vector<T> partials = run_pieces(pool, &reduce_detail::fold_piece<Op, T>, pieces);
-  return fold<Op>(partials.data(), partials.size());
+  checked_workers(pool, "reduce_partitioned");
+  if (in.empty()) return identity;
+  return fold_blocks(pool, reduce_detail::ReduceKernel<Op, T>{in, identity},
+                     "reduce_partitioned");
 }
 
 }  // namespace procpar

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -135,6 +136,25 @@ TYPED_TEST(ReduceTest, TreeGivesTheSameBitsWhateverTheNumberOfWorkers) {
   TypeParam one_worker(1);
   const double with_one = reduce_tree<std::plus<>>(one_worker, in.span(), 0.0);
   EXPECT_EQ(reduce_tree<std::plus<>>(this->pool_, in.span(), 0.0), with_one);
+}
+
+// Its blocks are cut by n alone, so the partitioned reduction too gives the same bits for every
+// number of workers, for a small input (a few small blocks) and a large one (several of the
+// largest).
+TYPED_TEST(ReduceTest, PartitionedGivesTheSameBitsWhateverTheNumberOfWorkers) {
+  std::mt19937_64 rng(10);
+  for (const std::size_t n : {std::size_t{5003}, std::size_t{600011}}) {
+    const RawArray<double> in = testing::random_doubles(n, rng);
+    SerialPool serial(1);
+    const double expected = reduce_partitioned<std::plus<>>(serial, in.span(), 0.0);
+    for (const std::size_t workers : {1, 2, 3, 8}) {
+      TypeParam pool(workers);
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(
+                    reduce_partitioned<std::plus<>>(pool, in.span(), 0.0)),
+                std::bit_cast<std::uint64_t>(expected))
+          << "n=" << n << " workers=" << workers;
+    }
+  }
 }
 
 TYPED_TEST(ReduceTest, MoreWorkersThanElements) {

@@ -54,7 +54,7 @@ T parallel_scan(Algorithm algorithm, P& pool, RawSpan<T> in, RawSpan<T> out, T i
     case Algorithm::kSinglePass:
       return scan_single_pass<S>(pool, in, out, identity);
     case Algorithm::kSmallBlocks:
-      return single_pass_detail::single_pass_in_blocks(
+      return single_pass_detail::run_blocks<true>(
           pool, scan_detail::checked_single_pass_kernel<S>(in, out, identity), 3,
           "scan_single_pass");
   }

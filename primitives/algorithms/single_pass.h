@@ -27,6 +27,14 @@
 //
 // A kernel (see BlockKernel) is trivially copyable, so it travels to worker processes as a
 // task's argument; its views are RawSpans, resolved once per task by bind().
+//
+//   Summary total = fold_blocks(pool, kernel, "caller's name");
+//
+// The same claiming without the look-back, for reductions (reduce_partitioned, dot): each block
+// is folded and its summary published; the caller combines the summaries in block order. The
+// blocks are claimed dynamically, so a worker that is slowed (a shared core, a busier memory
+// channel) takes fewer of them, where fixed pieces would wait for it; and since the blocks
+// depend on n alone, so do the result's bits.
 #ifndef PROCPAR_PRIMITIVES_SINGLE_PASS_H_
 #define PROCPAR_PRIMITIVES_SINGLE_PASS_H_
 
@@ -49,12 +57,12 @@
 
 namespace procpar {
 
-// A kernel: `Summary` (trivially copyable), size() elements, bytes_per_element() (what a block
-// moves per element, for its size), identity(), and bind(), which gives an object with
-// fold(begin, end) -> Summary, combine(Summary, Summary) -> Summary (associative, left operand
-// first) and finish(begin, end, prefix, aggregate) for the block [begin, end).
+// A fold kernel: `Summary` (trivially copyable), size() elements, bytes_per_element() (what a
+// block moves per element, for its size), identity(), and bind(), which gives an object with
+// fold(begin, end) -> Summary for a block [begin, end) and combine(Summary, Summary) -> Summary
+// (associative, left operand first).
 template <class K>
-concept BlockKernel =
+concept FoldKernel =
     std::is_trivially_copyable_v<K> && std::is_trivially_copyable_v<typename K::Summary> &&
     requires(const K& kernel, std::size_t i, typename K::Summary s) {
       { kernel.size() } -> std::same_as<std::size_t>;
@@ -62,8 +70,15 @@ concept BlockKernel =
       { kernel.identity() } -> std::same_as<typename K::Summary>;
       { kernel.bind().fold(i, i) } -> std::same_as<typename K::Summary>;
       { kernel.bind().combine(s, s) } -> std::same_as<typename K::Summary>;
-      kernel.bind().finish(i, i, s, s);
     };
+
+// A block kernel: a fold kernel whose bound object also has finish(begin, end, prefix,
+// aggregate), run once per block with the combined summaries of the blocks before it.
+template <class K>
+concept BlockKernel = FoldKernel<K> && requires(const K& kernel, std::size_t i,
+                                                typename K::Summary s) {
+  kernel.bind().finish(i, i, s, s);
+};
 
 namespace single_pass_detail {
 
@@ -77,7 +92,10 @@ namespace single_pass_detail {
 // still spreads over the workers; each block costs a few cache lines passed between cores
 // (the counter, its board entry, the look-back), a fraction of a microsecond, which
 // kMinBlockBytes keeps small against the block's work.
+// fold_blocks reads each block once, so its blocks may be larger, which makes fewer claims of
+// the shared counter: kMaxFoldBlockBytes.
 inline constexpr std::size_t kMaxBlockBytes = std::size_t{128} << 10;
+inline constexpr std::size_t kMaxFoldBlockBytes = std::size_t{1} << 20;
 inline constexpr std::size_t kMinBlockBytes = std::size_t{8} << 10;
 inline constexpr std::size_t kSmallCallBlocks = 4;
 
@@ -103,56 +121,69 @@ struct Job {
   std::size_t block;  // elements per block
 };
 
-// A worker's part: claims blocks until none is left; returns how many it finished.
-template <BlockKernel Kernel>
+// Block b's prefix, found by looking back from the nearest earlier block that has published
+// its own (see the header comment for the waiting).
+template <FoldKernel Kernel, class Bound>
+typename Kernel::Summary look_back(const Job<Kernel>& job, const Bound& kernel, std::size_t b,
+                                   wait_detail::Clock::duration fold_time) {
+  using Summary = typename Kernel::Summary;
+  BoardEntry<Summary>* board = job.board.data();
+  const std::size_t n = job.kernel.size();
+  const auto state = [board](std::size_t j) { return std::atomic_ref(board[j + 1].state); };
+  std::size_t from = 0;
+  Summary prefix = job.kernel.identity();
+  for (std::size_t j = b; j-- > 0;) {
+    if (state(j).load(std::memory_order_acquire) == kPrefix) {
+      from = j;
+      prefix = board[j + 1].prefix;
+      break;
+    }
+  }
+  for (std::size_t j = from; j < b; ++j) {
+    const auto published = [&] { return state(j).load(std::memory_order_acquire) >= kAggregate; };
+    prefix = kernel.combine(prefix, wait_detail::spin_until(published, fold_time)
+                                        ? board[j + 1].aggregate
+                                        : kernel.fold(j * job.block,
+                                                      std::min(n, (j + 1) * job.block)));
+  }
+  return prefix;
+}
+
+// A worker's part: claims blocks until none is left; returns how many it did. With kLookBack
+// (single_pass) each block then gets its prefix and is finished; without (fold_blocks) it is
+// only folded.
+template <FoldKernel Kernel, bool kLookBack>
 std::size_t claim_blocks(Job<Kernel> job) {
   using Summary = typename Kernel::Summary;
   const auto kernel = job.kernel.bind();
   BoardEntry<Summary>* board = job.board.data();
   const std::size_t n = job.kernel.size();
   const std::size_t blocks = job.board.size() - 1;
-  const auto state = [board](std::size_t b) { return std::atomic_ref(board[b + 1].state); };
-  const auto begin = [&](std::size_t b) { return b * job.block; };
-  const auto end = [&](std::size_t b) { return std::min(n, (b + 1) * job.block); };
-  std::size_t finished = 0;
+  std::size_t done = 0;
   for (;;) {
     const std::size_t b = std::atomic_ref(board[0].state).fetch_add(1, std::memory_order_relaxed);
-    if (b >= blocks) return finished;
+    if (b >= blocks) return done;
+    const std::size_t begin = b * job.block, end = std::min(n, (b + 1) * job.block);
     const auto fold_start = wait_detail::Clock::now();
-    const Summary aggregate = kernel.fold(begin(b), end(b));
+    const Summary aggregate = kernel.fold(begin, end);
     board[b + 1].aggregate = aggregate;
-    state(b).store(kAggregate, std::memory_order_release);
-    const auto fold_time = wait_detail::Clock::now() - fold_start;
-
-    std::size_t from = 0;
-    Summary prefix = job.kernel.identity();
-    for (std::size_t j = b; j-- > 0;) {
-      if (state(j).load(std::memory_order_acquire) == kPrefix) {
-        from = j;
-        prefix = board[j + 1].prefix;
-        break;
-      }
+    std::atomic_ref(board[b + 1].state).store(kAggregate, std::memory_order_release);
+    if constexpr (kLookBack) {
+      const Summary prefix =
+          look_back(job, kernel, b, wait_detail::Clock::now() - fold_start);
+      board[b + 1].prefix = prefix;
+      std::atomic_ref(board[b + 1].state).store(kPrefix, std::memory_order_release);
+      kernel.finish(begin, end, prefix, aggregate);
     }
-    for (std::size_t j = from; j < b; ++j) {
-      const auto published = [&] {
-        return state(j).load(std::memory_order_acquire) >= kAggregate;
-      };
-      prefix = kernel.combine(prefix, wait_detail::spin_until(published, fold_time)
-                                          ? board[j + 1].aggregate
-                                          : kernel.fold(begin(j), end(j)));
-    }
-    board[b + 1].prefix = prefix;
-    state(b).store(kPrefix, std::memory_order_release);
-
-    kernel.finish(begin(b), end(b), prefix, aggregate);
-    ++finished;
+    ++done;
   }
 }
 
-// single_pass with blocks of `block` elements (tests use small blocks to get many).
-template <Pool P, BlockKernel Kernel>
-typename Kernel::Summary single_pass_in_blocks(P& pool, const Kernel& kernel, std::size_t block,
-                                               const char* caller) {
+// single_pass (kLookBack) or fold_blocks with blocks of `block` elements (tests use small blocks
+// to get many).
+template <bool kLookBack, Pool P, FoldKernel Kernel>
+typename Kernel::Summary run_blocks(P& pool, const Kernel& kernel, std::size_t block,
+                                    const char* caller) {
   using Summary = typename Kernel::Summary;
   const std::size_t workers = checked_workers(pool, caller);
   const std::size_t n = kernel.size();
@@ -163,7 +194,7 @@ typename Kernel::Summary single_pass_in_blocks(P& pool, const Kernel& kernel, st
   const ScratchArray<BoardEntry<Summary>> lease(blocks + 1);
   const Job<Kernel> job{kernel, lease.span(), block};
   const std::vector<std::size_t> finished = run_pieces(
-      pool, &claim_blocks<Kernel>,
+      pool, &claim_blocks<Kernel, kLookBack>,
       std::vector<std::tuple<Job<Kernel>>>(std::min(workers, blocks), std::tuple(job)));
   std::size_t total_finished = 0;
   for (const std::size_t f : finished) total_finished += f;
@@ -171,27 +202,52 @@ typename Kernel::Summary single_pass_in_blocks(P& pool, const Kernel& kernel, st
     throw std::logic_error(std::string(caller) + ": " + std::to_string(total_finished) + " of " +
                            std::to_string(blocks) + " blocks done");
   }
-  const BoardEntry<Summary>& last = lease[blocks];
-  return kernel.bind().combine(last.prefix, last.aggregate);
+  const auto bound = kernel.bind();
+  if constexpr (kLookBack) {
+    return bound.combine(lease[blocks].prefix, lease[blocks].aggregate);
+  } else {
+    Summary total = lease[1].aggregate;
+    for (std::size_t b = 2; b <= blocks; ++b) total = bound.combine(total, lease[b].aggregate);
+    return total;
+  }
+}
+
+// Elements per block for n elements of `bytes_per_element` bytes, blocks of at most
+// `max_bytes`: n and the element's size alone decide it.
+inline std::size_t block_elements(std::size_t n, std::size_t bytes_per_element,
+                                  std::size_t max_bytes) {
+  const std::size_t bytes =
+      std::clamp(n * bytes_per_element / kSmallCallBlocks, kMinBlockBytes, max_bytes);
+  return std::max<std::size_t>(1, bytes / bytes_per_element);
 }
 
 }  // namespace single_pass_detail
 
-// Elements per block for n elements of `bytes_per_element` bytes: n and the element's size
-// alone decide it.
+// single_pass's elements per block for n elements of `bytes_per_element` bytes.
 inline std::size_t single_pass_block(std::size_t n, std::size_t bytes_per_element) {
-  using namespace single_pass_detail;
-  const std::size_t bytes = std::clamp(n * bytes_per_element / kSmallCallBlocks, kMinBlockBytes,
-                                       kMaxBlockBytes);
-  return std::max<std::size_t>(1, bytes / bytes_per_element);
+  return single_pass_detail::block_elements(n, bytes_per_element,
+                                            single_pass_detail::kMaxBlockBytes);
+}
+
+// fold_blocks's elements per block.
+inline std::size_t fold_block(std::size_t n, std::size_t bytes_per_element) {
+  return single_pass_detail::block_elements(n, bytes_per_element,
+                                            single_pass_detail::kMaxFoldBlockBytes);
 }
 
 // Runs `kernel` over its blocks in one round of the pool (see the header comment); returns the
 // combined summary of all blocks (the identity when there are none).
 template <Pool P, BlockKernel Kernel>
 typename Kernel::Summary single_pass(P& pool, const Kernel& kernel, const char* caller) {
-  return single_pass_detail::single_pass_in_blocks(
+  return single_pass_detail::run_blocks<true>(
       pool, kernel, single_pass_block(kernel.size(), kernel.bytes_per_element()), caller);
+}
+
+// Folds `kernel`'s blocks in one round of the pool and combines their summaries in order.
+template <Pool P, FoldKernel Kernel>
+typename Kernel::Summary fold_blocks(P& pool, const Kernel& kernel, const char* caller) {
+  return single_pass_detail::run_blocks<false>(
+      pool, kernel, fold_block(kernel.size(), kernel.bytes_per_element()), caller);
 }
 
 }  // namespace procpar

@@ -60,7 +60,7 @@ TYPED_TEST(SinglePassTest, EveryBlockIsFinishedOnceFromItsPrefix) {
     for (const std::size_t n : {0, 1, 2, 7, 100, 1001}) {
       for (const std::size_t block : {std::size_t{1}, std::size_t{3}, std::size_t{64}, n + 1}) {
         RawArray<std::uint64_t> out(n), finishes(n);
-        const std::uint64_t total = single_pass_detail::single_pass_in_blocks(
+        const std::uint64_t total = single_pass_detail::run_blocks<true>(
             pool, PositionKernel{out.span(), finishes.span()}, std::max<std::size_t>(block, 1),
             "test");
         EXPECT_EQ(total, n);
@@ -103,7 +103,7 @@ TEST(SinglePass, FoldsTheBlocksOfWorkersThatPublishedNothing) {
   for (Mat2& m : out) m = untouched;
   RawArray<single_pass_detail::BoardEntry<Mat2>> board(kBlocks + 1);
   board[0].state = kClaimed;  // blocks 0, 1, 2 claimed by workers that never publish
-  const std::size_t finished = single_pass_detail::claim_blocks<Kernel>(
+  const std::size_t finished = single_pass_detail::claim_blocks<Kernel, true>(
       {Kernel{in.span(), out.span(), Mat2{}}, board.span(), kBlock});
   EXPECT_EQ(finished, kBlocks - kClaimed);
   Mat2 acc{};
