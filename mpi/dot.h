@@ -4,8 +4,8 @@
 //
 // Each rank runs dot_serial (primitives/dot.h) on its own pieces of x and y, then the p partial
 // sums are added in rank order on every rank (MPI_Allgather of one T per rank; see mpi/reduce.h
-// for why not MPI_Allreduce). Same bits as dot() on a pool of p workers; the error bound is
-// dot.h's, |dot - exact| <= gamma(n) * sum |x_i y_i|.
+// for why not MPI_Allreduce): the same bits on every rank and in every run, for a given number
+// of ranks; the error bound is dot.h's, |dot - exact| <= gamma(n) * sum |x_i y_i|.
 //
 // Throws std::invalid_argument, on every rank, if x and y differ in size, are distributed
 // differently (unit) or live on different communicators. Returns T{} for empty inputs.

@@ -9,11 +9,11 @@
 // Why an MPI_Allgather of the partials and a fold in rank order, rather than MPI_Allreduce:
 // Open MPI chooses MPI_Allreduce's algorithm (and so the grouping of the partials) by message
 // size and rank count, and MPI_SUM on doubles may regroup them; folding the p partials in rank
-// order on every rank gives the same bits as reduce_partitioned on a pool of p workers (the same
-// pieces, the same fold of the same partials), on every rank, for every operator, with no
-// MPI_Op to register. Same bits whatever the number of ranks? For exact operators (integers)
-// yes; in floating point the grouping follows the piece boundaries, which move with p, and the
-// sum stays within the usual bound (n - 1) * eps/2 * sum |x_i|.
+// order gives the same bits on every rank and in every run, for every operator, with no MPI_Op
+// to register. Same bits whatever the number of ranks? For exact operators (integers) yes; in
+// floating point the grouping follows the rank pieces, which move with p (the pools'
+// reduce_partitioned groups by blocks cut by n alone, which a rank's piece does not follow), and
+// the sum stays within the usual bound (n - 1) * eps/2 * sum |x_i|.
 //
 // Cost: n/p element reads per rank at memory bandwidth, then one MPI_Allgather of sizeof(T)
 // bytes per rank (latency about alpha * log2 p, p * sizeof(T) bytes received) and a fold of p
