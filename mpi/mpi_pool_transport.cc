@@ -362,21 +362,24 @@ void Dispatcher::terminate() {
   fail_everything(Failure::terminated());
 }
 
+void Dispatcher::poll_or_back_off(std::unique_lock<std::mutex>& lock,
+                                  std::chrono::microseconds& pause) {
+  if (receive_replies()) {
+    pause = kPollFirstSleep;
+    return;
+  }
+  lock.unlock();
+  std::this_thread::sleep_for(pause);
+  pause = std::min(pause * 2, kPollMaxSleep);
+  lock.lock();
+}
+
 void Dispatcher::join() {
   std::unique_lock lock(mutex_);
   if (!closed_) throw std::logic_error("procpar: join() on an open pool: call close() first");
   if (joined_) return;
   auto pause = kPollFirstSleep;
-  while (busy_ != 0 || !queue_.empty()) {
-    if (receive_replies()) {
-      pause = kPollFirstSleep;
-    } else {
-      lock.unlock();
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, kPollMaxSleep);
-      lock.lock();
-    }
-  }
+  while (busy_ != 0 || !queue_.empty()) poll_or_back_off(lock, pause);
   for (int server = 1; server <= static_cast<int>(servers_); ++server) {
     send_message(nullptr, 0, server, kShutdown, comm_);
   }
@@ -393,14 +396,7 @@ void Dispatcher::progress_loop() {
   while (!stopping_) {
     if (busy_ != 0 && pollers_.load(std::memory_order_seq_cst) == 0) {
       // Chunks out and no caller collecting their replies: poll, backing off.
-      if (receive_replies()) {
-        pause = kPollFirstSleep;
-      } else {
-        lock.unlock();
-        std::this_thread::sleep_for(pause);
-        pause = std::min(pause * 2, kPollMaxSleep);
-        lock.lock();
-      }
+      poll_or_back_off(lock, pause);
       continue;
     }
     // Nothing out, or a caller collects the replies: keep out of the way. (Looking every few

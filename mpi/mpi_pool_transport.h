@@ -40,6 +40,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -181,6 +182,9 @@ class Dispatcher final : public async_detail::Driver,
   void send_queued();
   void fail_everything(const async_detail::Failure& failure);
   void report_progress();
+  // Receives what replies have come; if none, sleeps `pause` without the lock and doubles it
+  // (up to 200 us); a reply resets it.
+  void poll_or_back_off(std::unique_lock<std::mutex>& lock, std::chrono::microseconds& pause);
 
   // Without it (k = 1).
   void run_inline(Job& job, std::size_t chunk);
