@@ -242,8 +242,6 @@ struct ReduceKernel {
 template <class Op, Pool P, class T>
   requires AssociativeOperator<Op, T>
 T reduce_partitioned(P& pool, RawSpan<T> in, T identity) {
-  checked_workers(pool, "reduce_partitioned");
-  if (in.empty()) return identity;
   return fold_blocks(pool, reduce_detail::ReduceKernel<Op, T>{in, identity},
                      "reduce_partitioned");
 }

@@ -47,6 +47,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "primitives/partition.h"
@@ -121,6 +122,12 @@ struct Job {
   std::size_t block;  // elements per block
 };
 
+// Block b's elements [first, second).
+template <class Kernel>
+std::pair<std::size_t, std::size_t> block_range(const Job<Kernel>& job, std::size_t b) {
+  return {b * job.block, std::min(job.kernel.size(), (b + 1) * job.block)};
+}
+
 // Block b's prefix, found by looking back from the nearest earlier block that has published
 // its own (see the header comment for the waiting).
 template <FoldKernel Kernel, class Bound>
@@ -128,7 +135,6 @@ typename Kernel::Summary look_back(const Job<Kernel>& job, const Bound& kernel, 
                                    wait_detail::Clock::duration fold_time) {
   using Summary = typename Kernel::Summary;
   BoardEntry<Summary>* board = job.board.data();
-  const std::size_t n = job.kernel.size();
   const auto state = [board](std::size_t j) { return std::atomic_ref(board[j + 1].state); };
   std::size_t from = 0;
   Summary prefix = job.kernel.identity();
@@ -141,10 +147,10 @@ typename Kernel::Summary look_back(const Job<Kernel>& job, const Bound& kernel, 
   }
   for (std::size_t j = from; j < b; ++j) {
     const auto published = [&] { return state(j).load(std::memory_order_acquire) >= kAggregate; };
+    const auto [begin, end] = block_range(job, j);
     prefix = kernel.combine(prefix, wait_detail::spin_until(published, fold_time)
                                         ? board[j + 1].aggregate
-                                        : kernel.fold(j * job.block,
-                                                      std::min(n, (j + 1) * job.block)));
+                                        : kernel.fold(begin, end));
   }
   return prefix;
 }
@@ -157,14 +163,15 @@ std::size_t claim_blocks(Job<Kernel> job) {
   using Summary = typename Kernel::Summary;
   const auto kernel = job.kernel.bind();
   BoardEntry<Summary>* board = job.board.data();
-  const std::size_t n = job.kernel.size();
   const std::size_t blocks = job.board.size() - 1;
   std::size_t done = 0;
   for (;;) {
     const std::size_t b = std::atomic_ref(board[0].state).fetch_add(1, std::memory_order_relaxed);
     if (b >= blocks) return done;
-    const std::size_t begin = b * job.block, end = std::min(n, (b + 1) * job.block);
-    const auto fold_start = wait_detail::Clock::now();
+    const auto [begin, end] = block_range(job, b);
+    // Only the look-back needs the fold's time (how long to wait for a predecessor).
+    const auto fold_start =
+        kLookBack ? wait_detail::Clock::now() : wait_detail::Clock::time_point{};
     const Summary aggregate = kernel.fold(begin, end);
     board[b + 1].aggregate = aggregate;
     std::atomic_ref(board[b + 1].state).store(kAggregate, std::memory_order_release);
