@@ -10,7 +10,9 @@
 //       blocks claimed dynamically, each block's offset found by looking back at its
 //       predecessors' published totals (single_pass.h): one round of the pool per call, and
 //       the second read of a block hits the cache, so memory traffic is 2n (read in once,
-//       write out once). `out` must not overlap `in`.
+//       write out once; where in and out together fill the last-level cache, out is written
+//       with streaming stores, which skip reading each line before writing it). `out` must not
+//       overlap `in`.
 // In each pass the caller takes the first piece (in the single-pass scan, claims blocks) itself
 // while the pool runs the others (run_pieces, partition.h).
 //
@@ -42,8 +44,14 @@
 #ifndef PROCPAR_PRIMITIVES_SCAN_H_
 #define PROCPAR_PRIMITIVES_SCAN_H_
 
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -74,11 +82,65 @@ inline constexpr bool kBlockedScan = std::is_arithmetic_v<T>;
 
 namespace scan_detail {
 
+// Output too large for the last-level cache is better written with streaming (non-temporal)
+// stores: an ordinary store first reads the line it writes (a third stream of memory traffic
+// beside the input and the output), while a streaming store fills whole lines in write-combining
+// buffers and sends them straight to memory. On the project's 2-core machine this made the
+// single-pass scan of 2^25 doubles about 1.3 times faster; such an output is evicted before
+// anyone reads it anyway. For an output that fits in the cache it would be slower: the reader
+// would find it in memory instead of the cache.
+struct StreamingStores {};
+#if defined(__x86_64__)
+inline constexpr bool kHasStreamingStores = true;
+#else
+inline constexpr bool kHasStreamingStores = false;
+#endif
+
+// The size of the largest data cache (sysconf; 32 MiB where the system does not say), read once.
+inline std::size_t last_level_cache_bytes() {
+  static const std::size_t bytes = [] {
+    for (const int level : {_SC_LEVEL4_CACHE_SIZE, _SC_LEVEL3_CACHE_SIZE, _SC_LEVEL2_CACHE_SIZE}) {
+      const long size = sysconf(level);
+      if (size > 0) return static_cast<std::size_t>(size);
+    }
+    return std::size_t{32} << 20;
+  }();
+  return bytes;
+}
+inline constexpr StreamingStores streaming_stores{};
+
+// Types a streaming store can write: 4 or 8 bytes, stored as one integer (movnti).
+template <class T>
+inline constexpr bool kStreamable =
+    std::is_arithmetic_v<T> && (sizeof(T) == 4 || sizeof(T) == 8) && kHasStreamingStores;
+
+template <bool kStream, class T>
+inline void store(T* to, T value) {
+  if constexpr (kStream) {
+#if defined(__x86_64__)
+    if constexpr (sizeof(T) == 8) {
+      long long word;
+      std::memcpy(&word, &value, sizeof word);
+      _mm_stream_si64(reinterpret_cast<long long*>(to), word);
+    } else {
+      int word;
+      std::memcpy(&word, &value, sizeof word);
+      _mm_stream_si32(reinterpret_cast<int*>(to), word);
+    }
+#endif
+  } else {
+    *to = value;
+  }
+}
+
 // The serial scan both InclusiveScan and ExclusiveScan are: they differ only in whether out[i]
 // includes in[i]. For arithmetic types each block of kBlock elements is scanned locally first
-// (its prefixes read in full before anything is written, so `out` may equal `in`).
-template <class Op, bool kInclusive, class T>
+// (its prefixes read in full before anything is written, so `out` may equal `in`). With kStream
+// every store is a streaming one, fenced before returning so that whoever is told the scan is
+// done (a release store, a pipe) sees the output.
+template <class Op, bool kInclusive, bool kStream = false, class T>
 T serial_scan(const T* in, std::size_t n, T* out, T init) {
+  static_assert(!kStream || kStreamable<T>);
   const Op op{};
   T acc = init;
   std::size_t i = 0;
@@ -89,19 +151,22 @@ T serial_scan(const T* in, std::size_t n, T* out, T init) {
       local[0] = in[i];
       for (std::size_t j = 1; j < k; ++j) local[j] = op(local[j - 1], in[i + j]);
       if constexpr (kInclusive) {
-        for (std::size_t j = 0; j < k; ++j) out[i + j] = op(acc, local[j]);
+        for (std::size_t j = 0; j < k; ++j) store<kStream>(out + i + j, op(acc, local[j]));
       } else {
-        out[i] = acc;
-        for (std::size_t j = 1; j < k; ++j) out[i + j] = op(acc, local[j - 1]);
+        store<kStream>(out + i, acc);
+        for (std::size_t j = 1; j < k; ++j) store<kStream>(out + i + j, op(acc, local[j - 1]));
       }
       acc = op(acc, local[k - 1]);
     }
   }
   for (; i < n; ++i) {
     const T next = op(acc, in[i]);
-    out[i] = kInclusive ? next : acc;
+    store<kStream>(out + i, kInclusive ? next : acc);
     acc = next;
   }
+#if defined(__x86_64__)
+  if constexpr (kStream) _mm_sfence();
+#endif
   return acc;
 }
 
@@ -116,6 +181,12 @@ struct InclusiveScan {
   T operator()(const T* in, std::size_t n, T* out, T init) const {
     return scan_detail::serial_scan<Op, true>(in, n, out, init);
   }
+  // The same with streaming stores (see StreamingStores), for arithmetic types of 4 or 8 bytes.
+  template <class T>
+    requires scan_detail::kStreamable<T>
+  T operator()(const T* in, std::size_t n, T* out, T init, scan_detail::StreamingStores) const {
+    return scan_detail::serial_scan<Op, true, true>(in, n, out, init);
+  }
 };
 
 // Serial exclusive scan: out[i] = init op in[0] op ... op in[i-1] (out[0] = init); returns
@@ -126,6 +197,11 @@ struct ExclusiveScan {
   template <class T>
   T operator()(const T* in, std::size_t n, T* out, T init) const {
     return scan_detail::serial_scan<Op, false>(in, n, out, init);
+  }
+  template <class T>
+    requires scan_detail::kStreamable<T>
+  T operator()(const T* in, std::size_t n, T* out, T init, scan_detail::StreamingStores) const {
+    return scan_detail::serial_scan<Op, false, true>(in, n, out, init);
   }
 };
 
@@ -259,14 +335,29 @@ struct ScanKernel {
     }
     T combine(const T& a, const T& b) const { return typename S::op_type{}(a, b); }
     void finish(std::size_t begin, std::size_t end, const T& prefix, const T&) const {
+      if constexpr (kCanStream) {
+        if (stream) {
+          S{}(in + begin, end - begin, out + begin, prefix, streaming_stores);
+          return;
+        }
+      }
       S{}(in + begin, end - begin, out + begin, prefix);
     }
+    bool stream;
+  };
+  static constexpr bool kCanStream = requires(const T* i, T* o, T v) {
+    S{}(i, std::size_t{}, o, v, streaming_stores);
   };
 
   std::size_t size() const { return in.size(); }
   std::size_t bytes_per_element() const { return 2 * sizeof(T); }
   T identity() const { return identity_value; }
-  Bound bind() const { return Bound{in.data(), out.data()}; }
+  // Streaming stores once the input and the output together fill the last-level cache: measured
+  // at p = 2 on the project's machine, 1.2-1.4 times faster from 2^21 doubles up (2^21: 1.30
+  // against 1.63 ms, 2^25: 25 against 34 ms), no different at 2^20.
+  Bound bind() const {
+    return Bound{in.data(), out.data(), 2 * out.size() * sizeof(T) >= last_level_cache_bytes()};
+  }
 };
 
 template <class S, class T>

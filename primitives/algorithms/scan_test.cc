@@ -264,6 +264,58 @@ TYPED_TEST(ScanTest, SinglePassGivesTheSameBitsForAnyNumberOfWorkers) {
   }
 }
 
+// The streaming-store scans write what the plain ones write, at any alignment of the output and
+// for every streamable width, inclusive and exclusive.
+template <class T>
+void expect_streaming_equals_plain(std::mt19937_64& rng) {
+  const std::size_t n = 1003;
+  std::vector<T> in(n);
+  for (T& x : in) x = static_cast<T>(rng() % 1000) / static_cast<T>(8);
+  for (const std::size_t offset : {0, 1, 3}) {
+    std::vector<T> plain(n + offset), streamed(n + offset);
+    const T plain_total =
+        InclusiveScan<std::plus<>>{}(in.data(), n, plain.data() + offset, static_cast<T>(2));
+    const T streamed_total = InclusiveScan<std::plus<>>{}(
+        in.data(), n, streamed.data() + offset, static_cast<T>(2), scan_detail::streaming_stores);
+    EXPECT_EQ(std::memcmp(plain.data(), streamed.data(), plain.size() * sizeof(T)), 0)
+        << "inclusive, offset " << offset;
+    EXPECT_EQ(plain_total, streamed_total);
+    ExclusiveScan<std::plus<>>{}(in.data(), n, plain.data() + offset, static_cast<T>(2));
+    ExclusiveScan<std::plus<>>{}(in.data(), n, streamed.data() + offset, static_cast<T>(2),
+                                 scan_detail::streaming_stores);
+    EXPECT_EQ(std::memcmp(plain.data(), streamed.data(), plain.size() * sizeof(T)), 0)
+        << "exclusive, offset " << offset;
+  }
+}
+
+TEST(SerialScan, StreamingStoresWriteWhatPlainStoresWrite) {
+  static_assert(scan_detail::kStreamable<double> && scan_detail::kStreamable<float> &&
+                scan_detail::kStreamable<std::int32_t> && scan_detail::kStreamable<std::uint64_t>);
+  std::mt19937_64 rng(23);
+  expect_streaming_equals_plain<double>(rng);
+  expect_streaming_equals_plain<float>(rng);
+  expect_streaming_equals_plain<std::int32_t>(rng);
+  expect_streaming_equals_plain<std::uint64_t>(rng);
+}
+
+// An input and output larger than the last-level cache take the streaming stores; what the pool's
+// workers wrote must be whole and in place when the call returns.
+TYPED_TEST(ScanTest, SinglePassIsExactWhereItStreamsItsOutput) {
+  const std::size_t n = scan_detail::last_level_cache_bytes() / sizeof(std::uint64_t) / 2 + 5;
+  RawArray<std::uint64_t> in(n), out(n);
+  for (std::size_t i = 0; i < n; ++i) in[i] = i % 7;
+  const std::uint64_t total = scan_single_pass<ExclusiveScan<std::plus<>>>(
+      this->pool_, in.span(), out.span(), std::uint64_t{0});
+  std::uint64_t acc = 0;
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    wrong += out[i] != acc;
+    acc += in[i];
+  }
+  EXPECT_EQ(wrong, 0u) << "of " << n;
+  EXPECT_EQ(total, acc);
+}
+
 // The calling thread keeps its board for the next call: calls of every size in any order, and a
 // call in a forked child (which must not reuse its parent's board), still give the right result.
 TYPED_TEST(ScanTest, SinglePassCallsReuseTheBoardSafely) {
