@@ -23,6 +23,8 @@ counting as the bound it gives.
 
 The machine's limits come from the experiment machine_limits: the round trip of a cache line
 between two processes, an empty OpenMP region per p, and read and copy bandwidth per n and p.
+A bulk experiment measures its primitive's bandwidth limit again at its largest n, interleaved
+with the primitive (traffic_limit), and its goal is judged against that one.
 goals() judges the goals of the issue that name "n_1/2" or "machine limit"; analysis.peers
 prints them after its own. A run without the data a goal needs (no machine_limits, say) gets
 "not measured in this run" for that goal, not a number.
@@ -393,12 +395,27 @@ def grain_goals(run, prim):
     return results
 
 
+def traffic_limit(run, prim, machine, n, p):
+    """The bandwidth `prim`'s traffic is judged against at (n, p), and where it was measured:
+    beside the primitive in its own experiment, its repetitions interleaved with the
+    primitive's, when the run has that (the same minutes of a machine whose bandwidth drifts);
+    else in machine_limits, at the run's start. (None, None) when neither measured it."""
+    if _present(run, prim.experiment):
+        rows = select(run.data(prim.experiment), variant=prim.traffic, backend="openmp", n=n, p=p)
+        if not rows.empty:
+            per_element = BYTES_PER_ELEMENT[prim.traffic]
+            return Spread.of(per_element * n / rows["seconds"]), prim.experiment
+    if machine is not None:
+        bandwidth = machine.bandwidth_at(prim.traffic, n, p)
+        if bandwidth is not None:
+            return bandwidth, LIMITS_EXPERIMENT
+    return None, None
+
+
 def bandwidth_goal(run, prim, machine):
     goal = (f"{prim.name}: at the largest n, at least 90% of the measured {prim.traffic} "
             f"bandwidth (machine limit)")
     limit = 1 / 0.9
-    if machine is None:
-        return _not_measured(goal, limit, f"no {LIMITS_EXPERIMENT} in this run")
     if not _present(run, prim.experiment):
         return _not_measured(goal, limit, f"no {prim.experiment} in this run")
     df = _primitive_rows(run, prim)
@@ -407,10 +424,11 @@ def bandwidth_goal(run, prim, machine):
         return _not_measured(goal, limit, f"no {prim.name} on the process pool at p = {run.cores}")
     curve = process[0]
     n = max(curve.sizes)
-    bandwidth = machine.bandwidth_at(prim.traffic, n, run.cores)
+    bandwidth, source = traffic_limit(run, prim, machine, n, run.cores)
     if bandwidth is None:
         return _not_measured(goal, limit, f"no {prim.traffic} bandwidth at n = {n}, "
-                                          f"p = {run.cores} in {LIMITS_EXPERIMENT}")
+                                          f"p = {run.cores} in {prim.experiment} or "
+                                          f"{LIMITS_EXPERIMENT}")
     rows = curve.rows_at(df, n)
     if "bytes_per_second" not in rows or rows["bytes_per_second"].isna().any():
         return _not_measured(goal, limit, f"{prim.experiment} has no bytes_per_second counter")
@@ -418,7 +436,7 @@ def bandwidth_goal(run, prim, machine):
     ratio = bandwidth.median / achieved.median  # time over the time the limit allows
     detail = (f"{curve.variants[curve.sizes.index(n)]}/process at n = {n}: "
               f"{achieved.median / 1e9:.3g} GB/s of {bandwidth.median / 1e9:.3g} GB/s "
-              f"({achieved.median / bandwidth.median:.0%})")
+              f"({achieved.median / bandwidth.median:.0%}; limit measured in {source})")
     if achieved.q1 > bandwidth.q3:
         # Seen on a loaded machine: OpenMP's threads spin at a barrier while their partner
         # waits for a core, and the limit's own measurement falls far short.
@@ -521,7 +539,7 @@ def grain_table(runs):
             for i, curve in enumerate(curves(run, prim)):
                 share = "--"
                 n = max(curve.sizes)
-                bandwidth = machine.bandwidth_at(prim.traffic, n, run.cores) if machine else None
+                bandwidth, _ = traffic_limit(run, prim, machine, n, run.cores)
                 rows = curve.rows_at(df, n)
                 if bandwidth is not None and "bytes_per_second" in rows and \
                         rows["bytes_per_second"].notna().all():

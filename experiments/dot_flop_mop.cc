@@ -11,7 +11,8 @@
 // by the serial kernel the pools run, as reduce_tree_vs_partitioned's OpenMP peer).
 //
 // Benchmarks: {dot,reduce}/serial/n, {dot,reduce}/{process,thread,openmp}/n/p,
-// dot/openblas_serial/n, dot/openblas/n/p.
+// dot/openblas_serial/n, dot/openblas/n/p; read/openmp/n/p, read bandwidth at the largest n
+// (bandwidth_limits.h).
 // Counters: bytes_per_second (bytes read), items_per_second (elements of one input), flops.
 #include <cblas.h>
 #include <omp.h>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "experiments/bandwidth_limits.h"
 #include "experiments/bulk_support.h"
 #include "experiments/experiment_main.h"
 #include "experiments/profile.h"
@@ -171,6 +173,8 @@ void register_benchmarks() {
       })->ArgNames({"n", "p"})->Args({n, p})->UseRealTime();
     }
   }
+  // The bandwidth the primitive is judged against at its largest n, measured beside it.
+  register_bandwidth_limit(Traffic::kRead, sizes().back(), worker_counts());
 }
 
 }  // namespace

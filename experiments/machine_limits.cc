@@ -7,15 +7,10 @@
 //                                  process and back, both spinning: the least a task's round
 //                                  trip between processes can cost (seconds = one round trip)
 //   fork_join/openmp               an empty OpenMP parallel region of p threads (argument p)
-//   read/openmp                    a vectorised OpenMP sum of n doubles (arguments n, p;
-//                                  bytes_per_second counts the 8 n bytes read)
-//   copy/openmp                    an OpenMP copy of n doubles into a second array (arguments
-//                                  n, p; bytes_per_second counts 16 n bytes, read plus written)
+//   read/openmp, copy/openmp       read and copy bandwidth (bandwidth_limits.h), which the
+//                                  bulk experiments measure again beside their primitives
 //
-// The arrays are RawArrays (the shared memory the pools' primitives use), written before timing
-// so that first touch (10-20 us per page on these machines) is not what is measured. The sizes
-// include the largest n of every bulk primitive in both profiles, so a primitive at its largest
-// n can be compared with the bandwidth at the same n (in or out of the caches alike).
+// The bandwidth sizes include the largest n of every bulk primitive in both profiles.
 #include <omp.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,7 +21,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -36,11 +30,10 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "experiments/bulk_support.h"
+#include "experiments/bandwidth_limits.h"
 #include "experiments/experiment_main.h"
 #include "experiments/profile.h"
 #include "experiments/sweep.h"
-#include "primitives/shared_array.h"
 
 namespace procpar::experiments {
 namespace {
@@ -189,70 +182,6 @@ void BM_ForkJoin(benchmark::State& state) {
   }
 }
 
-// ---- Read and copy bandwidth ----
-
-struct Arrays {
-  explicit Arrays(std::size_t n) : source(n), target(n) {
-    fill_random(source, 7);
-    fill_random(target, 8);  // written once so that the copy's stores find their pages mapped
-    for (const double x : source) exact_sum += x;
-  }
-  RawArray<double> source, target;
-  long double exact_sum = 0;
-};
-
-// Plain functions over local pointers: gcc turns `omp simd` over pointers captured by reference
-// in a lambda into gathers (../shared/notes/machine-performance.md).
-double openmp_sum(const double* x, std::size_t n, int threads) {
-  double sum = 0;
-#pragma omp parallel for simd reduction(+ : sum) num_threads(threads) schedule(static)
-  for (std::size_t i = 0; i < n; ++i) sum += x[i];
-  return sum;
-}
-
-void openmp_copy(const double* from, double* to, std::size_t n, int threads) {
-#pragma omp parallel for simd num_threads(threads) schedule(static)
-  for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
-}
-
-void BM_Read(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  const int p = static_cast<int>(state.range(1));
-  const Arrays& arrays = inputs_of<Arrays>(n);
-  const double* x = arrays.source.data();
-  double sum = openmp_sum(x, static_cast<std::size_t>(n), p);
-  for (auto _ : state) {
-    sum = openmp_sum(x, static_cast<std::size_t>(n), p);
-    benchmark::DoNotOptimize(sum);
-  }
-  // Values in [0, 1): any grouping is within (n - 1) u of the exact sum, relative.
-  const long double bound = static_cast<long double>(n) * 0x1p-53L * arrays.exact_sum + 1e-300L;
-  if (std::fabs(static_cast<long double>(sum) - arrays.exact_sum) > bound) {
-    state.SkipWithError(("sum " + std::to_string(sum) + " is not the exact " +
-                         std::to_string(static_cast<double>(arrays.exact_sum))).c_str());
-    return;
-  }
-  state.SetBytesProcessed(state.iterations() * n * static_cast<std::int64_t>(sizeof(double)));
-}
-
-void BM_Copy(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  const int p = static_cast<int>(state.range(1));
-  Arrays& arrays = inputs_of<Arrays>(n);
-  const double* from = arrays.source.data();
-  double* to = arrays.target.data();
-  openmp_copy(from, to, static_cast<std::size_t>(n), p);
-  for (auto _ : state) {
-    openmp_copy(from, to, static_cast<std::size_t>(n), p);
-    benchmark::ClobberMemory();
-  }
-  if (std::memcmp(from, to, static_cast<std::size_t>(n) * sizeof(double)) != 0) {
-    state.SkipWithError("the copy differs from its source");
-    return;
-  }
-  state.SetBytesProcessed(state.iterations() * n * static_cast<std::int64_t>(2 * sizeof(double)));
-}
-
 // The largest n of the bulk primitives in the quick profile (2^22, the grain's largest size)
 // and in the full one (2^25), so each is compared with the bandwidth at its own n. The quick
 // profile leaves out 2^25: first touching its 512 MiB of shared memory alone takes seconds.
@@ -265,9 +194,8 @@ void register_benchmarks() {
       ->UseRealTime();
   register_sweep("fork_join/openmp", BM_ForkJoin, {{"p", worker_counts()}});
   for (const std::int64_t n : bandwidth_sizes()) {
-    const Sweep parallel = {{"n", {n}}, {"p", worker_counts()}};
-    register_sweep("read/openmp", BM_Read, parallel);
-    register_sweep("copy/openmp", BM_Copy, parallel);
+    register_bandwidth_limit(Traffic::kRead, n, worker_counts());
+    register_bandwidth_limit(Traffic::kCopy, n, worker_counts());
   }
 }
 

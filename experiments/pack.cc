@@ -17,6 +17,7 @@
 //   scan_pack/openmp             the seed's partitioned algorithm hand-written in OpenMP: count
 //                                per thread, a barrier, each thread's offset from the counts
 //                                before it, one branchless write pass
+//   copy/openmp                  copy bandwidth at the largest n (bandwidth_limits.h; no keep_pct)
 // Arguments n, p, keep_pct; counter bytes_per_second counts the input and flags read once and
 // the kept elements written (9 n + 8 kept bytes).
 // Every output is checked: the number kept and an order-sensitive hash of the kept values.
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "experiments/bandwidth_limits.h"
 #include "experiments/bulk_support.h"
 #include "experiments/experiment_main.h"
 #include "experiments/profile.h"
@@ -223,6 +225,8 @@ void register_benchmarks() {
     register_sweep("copy_if/stdpar", BM_CopyIfStdPar, parallel);
     register_sweep("scan_pack/openmp", BM_OpenMp, parallel);
   }
+  // The bandwidth the primitive is judged against at its largest n, measured beside it.
+  register_bandwidth_limit(Traffic::kCopy, sizes().back(), worker_counts());
 }
 
 }  // namespace

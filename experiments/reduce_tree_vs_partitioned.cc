@@ -17,6 +17,7 @@
 //                                  kernel the pools run (as the OpenMP scans and pack are)
 //   reduce/stdpar                  std::reduce(std::execution::par)
 //   reduce_unseq/stdpar            std::reduce(std::execution::par_unseq)
+//   read/openmp                    read bandwidth at the largest n (bandwidth_limits.h)
 // Arguments n, p; counters bytes_per_second (input bytes read) and tasks (pool tasks per call).
 // Every result is checked against a long double sum within the floating-point error bound.
 #include <omp.h>
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "experiments/bandwidth_limits.h"
 #include "experiments/bulk_support.h"
 #include "experiments/experiment_main.h"
 #include "experiments/profile.h"
@@ -209,6 +211,8 @@ void register_benchmarks() {
     register_sweep("reduce/stdpar", BM_StdPar<std::execution::par>, parallel);
     register_sweep("reduce_unseq/stdpar", BM_StdPar<std::execution::par_unseq>, parallel);
   }
+  // The bandwidth the primitive is judged against at its largest n, measured beside it.
+  register_bandwidth_limit(Traffic::kRead, sizes().back(), worker_counts());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 //   scan/stdpar                         std::inclusive_scan(std::execution::par)
 //   two_pass/openmp                     the two-pass scan hand-written in OpenMP
 //   reduce_then_scan/openmp             reduce-then-scan hand-written in OpenMP
+//   copy/openmp                         copy bandwidth at the largest n (bandwidth_limits.h)
 // The oneTBB bodies and the OpenMP scans run the same serial kernels as the pools (fold and
 // InclusiveScan), so that they differ from the pools only in who schedules the pieces.
 // Arguments n, p; counter bytes_per_second counts the input read and the output written once
@@ -37,6 +38,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "experiments/bandwidth_limits.h"
 #include "experiments/bulk_support.h"
 #include "experiments/experiment_main.h"
 #include "experiments/profile.h"
@@ -279,6 +281,8 @@ void register_benchmarks() {
     register_sweep("two_pass/openmp", BM_OpenMp<openmp_two_pass>, parallel);
     register_sweep("reduce_then_scan/openmp", BM_OpenMp<openmp_reduce_then_scan>, parallel);
   }
+  // The bandwidth the primitive is judged against at its largest n, measured beside it.
+  register_bandwidth_limit(Traffic::kCopy, sizes().back(), worker_counts());
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 sweep), and the goals on the grain and the machine's limits are judged, or said to be not
 measured, on synthetic runs."""
 
+import json
 import math
+import shutil
 import tempfile
 import unittest
 from pathlib import Path
@@ -142,6 +144,23 @@ def _add_bytes_per_second(run_dir, experiment, bytes_per_element):
     df.to_csv(path, index=False)
 
 
+def _add_own_limit(run_dir, experiment, kind, n, p, seconds):
+    """Rows of the bandwidth limit the bulk binaries measure beside their primitive."""
+    path = Path(run_dir) / f"{experiment}.csv"
+    df = pd.read_csv(path)
+    per_element = grain.BYTES_PER_ELEMENT[kind]
+    extra = pd.DataFrame([{"experiment": experiment, "variant": kind, "backend": "openmp",
+                           "n": n, "p": p, "repetition": r, "seconds": t,
+                           "bytes_per_second": per_element * n / t}
+                          for r, t in enumerate(seconds)])
+    merged = pd.concat([df, extra], ignore_index=True)
+    merged.to_csv(path, index=False)
+    record_path = Path(run_dir) / "run.json"
+    record = json.loads(record_path.read_text())
+    record["experiments"][experiment]["rows"] = len(merged)
+    record_path.write_text(json.dumps(record))
+
+
 class RunTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -154,6 +173,11 @@ class RunTest(unittest.TestCase):
         cls.slow_limit = write_run(raw / "slow_limit", profile="full", seed=5, noise=0.0,
                                    slowdown={("machine_limits", "read", "openmp"): 10.0})
         _add_bytes_per_second(cls.slow_limit, "reduce_tree_vs_partitioned", 8)
+        # The same slow machine_limits, but the reduce experiment measured its own limit.
+        cls.own_limit = write_run(raw / "own_limit", profile="full", seed=5, noise=0.0,
+                                  slowdown={("machine_limits", "read", "openmp"): 10.0})
+        _add_bytes_per_second(cls.own_limit, "reduce_tree_vs_partitioned", 8)
+        cls.own_limit_reduce = pd.read_csv(cls.own_limit / "reduce_tree_vs_partitioned.csv")
         cls.without_limits = write_run(raw / "old", profile="full", seed=5, noise=0.0,
                                        experiments=[e for e in EXPERIMENTS
                                                     if e != "machine_limits"])
@@ -245,6 +269,30 @@ class RunTest(unittest.TestCase):
         beyond = self.goals(self.slow_limit)[text]
         self.assertEqual(beyond.status, grain.MET)
         self.assertIn("the limit's measurement fell short", beyond.detail)
+
+    def test_a_limit_measured_beside_the_primitive_is_the_one_judged_against(self):
+        text = "reduce: at the largest n, at least 90% of the measured read bandwidth " \
+               "(machine limit)"
+        df = self.own_limit_reduce
+        rows = df[(df.variant == "partitioned") & (df.backend == "process") & (df.n == 1 << 25) &
+                  (df.p == 2)]
+        primitive = float(rows["seconds"].median())
+        # A limit 1.25 times faster than the primitive: 80 %, missed; 1.05 times: met.
+        for speed, status in ((1.25, grain.MISSED), (1.05, grain.MET)):
+            with tempfile.TemporaryDirectory() as tmp:
+                run_dir = Path(tmp) / "own_limit"
+                shutil.copytree(self.own_limit, run_dir)
+                _add_own_limit(run_dir, "reduce_tree_vs_partitioned", "read", 1 << 25, 2,
+                               [primitive / speed] * 5)
+                result = self.goals(run_dir)[text]
+            self.assertEqual(result.status, status, result.detail)
+            self.assertAlmostEqual(result.ratio, speed)
+            self.assertIn("limit measured in reduce_tree_vs_partitioned", result.detail)
+            self.assertNotIn("fell short", result.detail)
+        # Without its own rows the goal falls back to machine_limits (there 10 times slower).
+        fallback = self.goals(self.own_limit)[text]
+        self.assertIn("limit measured in machine_limits", fallback.detail)
+        self.assertIn("fell short", fallback.detail)
 
     def test_a_run_without_the_limits_says_not_measured_and_judges_the_rest(self):
         goals = self.goals(self.without_limits)
