@@ -7,7 +7,7 @@
 //
 // Keep the doubles whose byte flag is set (keep_pct percent of them, at random), in order, from
 // one RawArray into another, by:
-//   serial/serial                one branchless pass in the caller (the serial reference)
+//   serial/serial                pack's branchless serial kernel over the whole input, in the caller
 //   copy_if/serial               std::copy_if (a branch per element)
 //   scan_pack/{process,thread}   pack: one round over blocks (single_pass.h), each block's
 //                                flags counted, its offset the scan of the counts before it
@@ -111,31 +111,15 @@ void run(benchmark::State& state, bool with_p, PackAll pack_all) {
   state.SetBytesProcessed(state.iterations() * (9 * n + 8 * static_cast<std::int64_t>(kept)));
 }
 
-// One branchless pass: every element is stored, the position advances by its flag. Plain
-// functions over local pointers, for gcc's sake (see shared/notes/machine-performance.md).
+// The serial reference and the OpenMP peer run pack's own serial kernels (pack_detail:
+// branchless, with AVX2 where the CPU has it), so that they differ from the pools only in who
+// schedules the work, as the scans' and reduce's peers do.
+using pack_detail::count_flags;
+using pack_detail::write_kept;
+
+// One branchless pass over the whole input: its room is the whole output.
 std::size_t branchless(const double* x, const std::uint8_t* flags, std::size_t n, double* y) {
-  std::size_t k = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    y[k] = x[i];
-    k += flags[i] != 0;
-  }
-  return k;
-}
-
-std::size_t count_flags(const std::uint8_t* flags, std::size_t n) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < n; ++i) count += flags[i] != 0;
-  return count;
-}
-
-// Stops once `room` elements are written, so no store lands in the next thread's output.
-void write_kept(const double* x, const std::uint8_t* flags, std::size_t n, double* y,
-                std::size_t room) {
-  std::size_t k = 0;
-  for (std::size_t i = 0; i < n && k < room; ++i) {
-    y[k] = x[i];
-    k += flags[i] != 0;
-  }
+  return write_kept(x, flags, n, y, n);
 }
 
 std::size_t openmp_pack(const double* x, const std::uint8_t* flags, std::size_t n, double* y,
@@ -226,7 +210,7 @@ void register_benchmarks() {
     register_sweep("scan_pack/openmp", BM_OpenMp, parallel);
   }
   // The bandwidth the primitive is judged against at its largest n, measured beside it.
-  register_bandwidth_limit(Traffic::kCopy, sizes().back(), worker_counts());
+  register_bandwidth_limit(Traffic::kCopy, with_grain_sizes(sizes()).back().n, worker_counts());
 }
 
 }  // namespace

@@ -212,7 +212,7 @@ void register_benchmarks() {
     register_sweep("reduce_unseq/stdpar", BM_StdPar<std::execution::par_unseq>, parallel);
   }
   // The bandwidth the primitive is judged against at its largest n, measured beside it.
-  register_bandwidth_limit(Traffic::kRead, sizes().back(), worker_counts());
+  register_bandwidth_limit(Traffic::kRead, with_grain_sizes(sizes()).back().n, worker_counts());
 }
 
 }  // namespace

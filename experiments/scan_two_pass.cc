@@ -282,7 +282,7 @@ void register_benchmarks() {
     register_sweep("reduce_then_scan/openmp", BM_OpenMp<openmp_reduce_then_scan>, parallel);
   }
   // The bandwidth the primitive is judged against at its largest n, measured beside it.
-  register_bandwidth_limit(Traffic::kCopy, sizes().back(), worker_counts());
+  register_bandwidth_limit(Traffic::kCopy, with_grain_sizes(sizes()).back().n, worker_counts());
 }
 
 }  // namespace

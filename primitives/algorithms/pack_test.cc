@@ -33,6 +33,56 @@ std::vector<std::uint64_t> reference_pack(const RawArray<std::uint64_t>& in,
   return kept;
 }
 
+// The serial kernels, on whichever path this CPU takes (AVX2 or scalar), against a plain loop:
+// every density of flags, flag bytes other than 1, lengths around the vector step, outputs at
+// any alignment with exactly the kept count's room, and nothing written past that room.
+TEST(PackKernels, WriteExactlyTheKeptElementsAndNothingPastTheirRoom) {
+  std::mt19937_64 rng(31);
+  constexpr double kGuard = -12345.0;
+  for (const int percent : {0, 1, 30, 50, 90, 100}) {
+    for (const std::size_t n : {std::size_t{0}, std::size_t{15}, std::size_t{16},
+                                std::size_t{17}, std::size_t{64}, std::size_t{1001},
+                                std::size_t{4099}}) {
+      std::vector<double> in(n);
+      std::vector<std::uint8_t> flags(n);
+      std::vector<double> expected;
+      for (std::size_t i = 0; i < n; ++i) {
+        in[i] = static_cast<double>(i) + 0.5;
+        flags[i] = rng() % 100 < static_cast<std::uint64_t>(percent)
+                       ? static_cast<std::uint8_t>(1 + rng() % 255)  // any non-zero byte
+                       : 0;
+        if (flags[i] != 0) expected.push_back(in[i]);
+      }
+      ASSERT_EQ(pack_detail::count_flags(flags.data(), n), expected.size())
+          << percent << "% of " << n;
+      for (const std::size_t offset : {0, 1, 3}) {
+        std::vector<double> out(offset + expected.size() + 8, kGuard);
+        const std::size_t written = pack_detail::write_kept(
+            in.data(), flags.data(), n, out.data() + offset, expected.size());
+        EXPECT_EQ(written, expected.size());
+        EXPECT_TRUE(std::equal(expected.begin(), expected.end(), out.begin() + offset))
+            << percent << "% of " << n << ", offset " << offset;
+        EXPECT_TRUE(std::all_of(out.begin(), out.begin() + offset,
+                                [&](double x) { return x == kGuard; }));
+        EXPECT_TRUE(std::all_of(out.begin() + offset + expected.size(), out.end(),
+                                [&](double x) { return x == kGuard; }))
+            << "written past the room: " << percent << "% of " << n << ", offset " << offset;
+      }
+    }
+  }
+}
+
+TEST(PackKernels, CountBoolAndCharFlags) {
+  std::vector<char> chars(100);
+  bool bools[100] = {};
+  for (std::size_t i = 0; i < chars.size(); ++i) {
+    chars[i] = i % 3 == 0 ? static_cast<char>(-1) : 0;
+    bools[i] = i % 3 == 0;
+  }
+  EXPECT_EQ(pack_detail::count_flags(chars.data(), chars.size()), 34u);
+  EXPECT_EQ(pack_detail::count_flags(bools, 100), 34u);
+}
+
 template <class P>
 class PackTest : public ::testing::Test {
  protected:
