@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstddef>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "primitives/pool.h"
@@ -50,47 +52,82 @@ std::vector<RawSpan<T>> split(RawSpan<T> span, const std::vector<std::size_t>& b
   return pieces;
 }
 
-// f(pieces[i]...) for every piece, the results in order (none for a void f). With two pieces
-// or more, the calling thread runs piece 0 itself while the pool runs the others, one task
-// each: the caller would otherwise sit idle for the round trip, and a pool with one worker
-// spinning for work needs no wake-up of a sleeping one (p pieces keep p cores busy: the caller
-// and p - 1 workers). A single piece goes to the pool. Returns, or throws the first error,
-// only once every piece has finished, so no task still reads the caller's data; an error of
-// piece 0 is the operator's own exception, the others' arrive as the pool reports them.
-// Results are those of running each piece anywhere, so the bits do not depend on who ran it.
-template <Pool P, class R, class... Args>
-auto run_pieces(P& pool, R (*f)(Args...), const std::vector<std::tuple<Args...>>& pieces) {
+// run_pieces_with(pool, f, pieces, mine): at least two pieces; the calling thread runs
+// mine(pieces[0]...) while the pool runs f on each other piece, one task each. Returns
+// {mine's result, the others' results in order} (for a void f, mine's result alone) only once
+// every piece has finished, so no task still reads the caller's data; an error of mine is its
+// own exception, the others' arrive as the pool reports them. For a caller that keeps its own piece's result in a form the tasks'
+// results are merged into (a word counter, say) rather than as one more of them.
+template <Pool P, class R, class... Args, class Mine>
+auto run_pieces_with(P& pool, R (*f)(Args...), const std::vector<std::tuple<Args...>>& pieces,
+                     Mine&& mine) {
+  if (pieces.size() < 2) {
+    throw std::invalid_argument("run_pieces_with: needs at least two pieces, got " +
+                                std::to_string(pieces.size()));
+  }
   using Result = decltype(pool.apply_async(f, std::declval<Args>()...));
   std::vector<Result> others;
-  others.reserve(pieces.size());
-  const std::size_t first_async = pieces.size() >= 2 ? 1 : 0;
-  for (std::size_t i = first_async; i < pieces.size(); ++i) {
+  others.reserve(pieces.size() - 1);
+  for (std::size_t i = 1; i < pieces.size(); ++i) {
     others.push_back(std::apply(
         [&](const Args&... args) { return pool.apply_async(f, args...); }, pieces[i]));
   }
   const auto wait_all = [&others] {
     for (const Result& result : others) result.wait();
   };
-  if constexpr (std::is_void_v<R>) {
-    try {
-      if (first_async == 1) std::apply(f, pieces[0]);
-    } catch (...) {
-      wait_all();
-      throw;
-    }
+  using Own = std::decay_t<decltype(std::apply(mine, pieces[0]))>;
+  std::optional<Own> own;
+  try {
+    own.emplace(std::apply(mine, pieces[0]));
+  } catch (...) {
     wait_all();
+    throw;
+  }
+  wait_all();
+  if constexpr (std::is_void_v<R>) {
     for (const Result& result : others) result.get();
+    return std::move(*own);
   } else {
     std::vector<R> results;
-    results.reserve(pieces.size());
-    try {
-      if (first_async == 1) results.push_back(std::apply(f, pieces[0]));
-    } catch (...) {
-      wait_all();
-      throw;
-    }
-    wait_all();
+    results.reserve(others.size());
     for (const Result& result : others) results.push_back(result.get());
+    return std::pair<Own, std::vector<R>>(std::move(*own), std::move(results));
+  }
+}
+
+// f(pieces[i]...) for every piece, the results in order (none for a void f). With two pieces
+// or more, the calling thread runs piece 0 itself while the pool runs the others, one task
+// each (run_pieces_with): the caller would otherwise sit idle for the round trip, and a pool
+// with one worker spinning for work needs no wake-up of a sleeping one (p pieces keep p cores
+// busy: the caller and p - 1 workers). A single piece goes to the pool. Returns, or throws the
+// first error, only once every piece has finished.
+// Results are those of running each piece anywhere, so the bits do not depend on who ran it.
+template <Pool P, class R, class... Args>
+auto run_pieces(P& pool, R (*f)(Args...), const std::vector<std::tuple<Args...>>& pieces) {
+  if constexpr (std::is_void_v<R>) {
+    if (pieces.size() < 2) {
+      for (const auto& piece : pieces) {
+        std::apply([&](const Args&... args) { pool.apply(f, args...); }, piece);
+      }
+      return;
+    }
+    run_pieces_with(pool, f, pieces, [f](const Args&... args) {
+      f(args...);
+      return 0;  // void has no value to keep
+    });
+  } else {
+    std::vector<R> results;
+    if (pieces.size() < 2) {
+      for (const auto& piece : pieces) {
+        results.push_back(
+            std::apply([&](const Args&... args) { return pool.apply(f, args...); }, piece));
+      }
+      return results;
+    }
+    auto [own, others] = run_pieces_with(pool, f, pieces, f);
+    results.reserve(pieces.size());
+    results.push_back(std::move(own));
+    for (R& result : others) results.push_back(std::move(result));
     return results;
   }
 }

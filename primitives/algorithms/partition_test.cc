@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -14,7 +18,10 @@
 #include "primitives/pack.h"
 #include "primitives/reduce.h"
 #include "primitives/scan.h"
+#include "primitives/pool_errors.h"
+#include "primitives/process_pool.h"
 #include "primitives/serial_pool.h"
+#include "primitives/shared_array.h"
 
 namespace procpar {
 namespace {
@@ -121,6 +128,73 @@ TEST(CheckedWorkers, EveryPrimitiveRefusesAPoolWithoutWorkers) {
       [&] { scan_reduce_then_scan<InclusiveScan<std::plus<>>>(pool, in.span(), out.span(), 0.0); },
       "scan_reduce_then_scan");
   expect_refused([&] { pack(pool, in.span(), flags.span(), out.span()); }, "pack");
+}
+
+// ---- run_pieces_with: the caller runs its own piece while the pool runs the others ----
+
+int process_id(int) { return static_cast<int>(getpid()); }
+
+// Sleeps, then marks its slot: a piece that is still running when the call returns would be
+// seen with its mark missing.
+int mark_after_a_while(RawSpan<int> marks, std::size_t slot) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  marks[slot] = 1;
+  return static_cast<int>(slot);
+}
+
+int fail_piece(RawSpan<int>, std::size_t slot) {
+  throw std::runtime_error("piece " + std::to_string(slot) + " failed");
+}
+
+TEST(RunPiecesWith, TheCallerRunsItsOwnPieceAndTheOthersRunInThePool) {
+  ProcessPool pool(2);
+  const std::vector<std::tuple<int>> pieces = {{0}, {1}, {2}};
+  auto [own, others] = run_pieces_with(pool, &process_id, pieces, [](int) {
+    return std::string("caller ") + std::to_string(getpid());
+  });
+  EXPECT_EQ(own, "caller " + std::to_string(getpid()));
+  ASSERT_EQ(others.size(), 2u);
+  for (const int pid : others) EXPECT_NE(pid, getpid());  // run in worker processes
+}
+
+TEST(RunPiecesWith, AnErrorOfTheCallersPieceArrivesOnlyOnceTheOthersHaveFinished) {
+  ProcessPool pool(2);
+  RawArray<int> marks(3);
+  const std::vector<std::tuple<RawSpan<int>, std::size_t>> pieces = {
+      {marks.span(), 0}, {marks.span(), 1}, {marks.span(), 2}};
+  EXPECT_THROW(run_pieces_with(pool, &mark_after_a_while, pieces,
+                               [](RawSpan<int>, std::size_t) -> int {
+                                 throw std::logic_error("the caller's piece failed");
+                               }),
+               std::logic_error);
+  EXPECT_EQ(marks[1], 1);
+  EXPECT_EQ(marks[2], 1);
+}
+
+TEST(RunPiecesWith, AnErrorOfAPoolPieceArrivesAfterTheCallersPiece) {
+  ProcessPool pool(2);
+  RawArray<int> marks(2);
+  const std::vector<std::tuple<RawSpan<int>, std::size_t>> pieces = {{marks.span(), 0},
+                                                                     {marks.span(), 1}};
+  bool caller_ran = false;
+  try {
+    run_pieces_with(pool, &fail_piece, pieces, [&](RawSpan<int> m, std::size_t slot) {
+      caller_ran = true;
+      return mark_after_a_while(m, slot);
+    });
+    ADD_FAILURE() << "the failed piece's error was lost";
+  } catch (const TaskError& e) {
+    EXPECT_NE(std::string(e.what()).find("piece 1 failed"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(caller_ran);
+  EXPECT_EQ(marks[0], 1);
+}
+
+TEST(RunPiecesWith, RefusesFewerThanTwoPieces) {
+  SerialPool pool(1);
+  const std::vector<std::tuple<int>> one = {{0}};
+  EXPECT_THROW(run_pieces_with(pool, &process_id, one, [](int) { return 0; }),
+               std::invalid_argument);
 }
 
 }  // namespace

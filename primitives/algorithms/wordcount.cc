@@ -287,28 +287,24 @@ void sort_by_count(WordCounts& counts) {
   counts = std::move(sorted);
 }
 
-namespace {
-
-WordCounts sorted_counts(const WordCounter& counter) {
-  WordCounts counts = counter.counts();
-  sort_by_count(counts);
-  return counts;
+WordCounts WordCounter::sorted_counts() const {
+  WordCounts sorted = counts();
+  sort_by_count(sorted);
+  return sorted;
 }
-
-}  // namespace
 
 WordCounts merge_counts(const std::vector<WordCounts>& parts) {
   WordCounter total;
   for (const WordCounts& part : parts) {
     for (const auto& [word, count] : part) total.add_word(word, count);
   }
-  return sorted_counts(total);
+  return total.sorted_counts();
 }
 
 WordCounts count_words(std::string_view text) {
   WordCounter counter;
   counter.add_text(text);
-  return sorted_counts(counter);
+  return counter.sorted_counts();
 }
 
 std::vector<std::pair<std::size_t, std::size_t>> split_at_word_boundaries(std::string_view text,
