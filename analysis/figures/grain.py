@@ -1,7 +1,7 @@
 """The grain: rate n / t against n at p = cores, per bulk primitive (a row each) and backend,
-with each backend's n_1/2 marked (analysis/grain.py). Where the run measured the machine's
-limits, the rate the read (reduce, dot) or copy (scan, pack) bandwidth allows at the largest n
-is drawn as a dashed line (pack's at half the elements kept: 13 bytes per element)."""
+with each backend's n_1/2 marked (analysis/grain.py). Where the run measured it, the rate the
+read (reduce, dot) or copy (scan, pack) bandwidth allows at the largest n (grain.traffic_limit:
+measured beside the primitive, else in machine_limits) is drawn as a dashed line (pack's at half the elements kept: 13 bytes per element)."""
 
 from analysis import grain, style
 
@@ -31,9 +31,8 @@ def draw(runs):
                     ax.plot([curve.n_half.n], [curve.n_half.threshold], linestyle="none",
                             marker="|", markersize=9, markeredgewidth=1.6, color=look["color"],
                             label="_n_half")
-            if machine is not None:
-                n = max(all_sizes)
-                bandwidth = machine.bandwidth_at(prim.traffic, n, run.cores)
+            if all_sizes:
+                bandwidth, _ = grain.traffic_limit(run, prim, machine, max(all_sizes), run.cores)
                 if bandwidth is not None:
                     ax.axhline(bandwidth.median / BYTES_PER_ELEMENT[prim.name], color="black",
                                linestyle="--", linewidth=0.8,
