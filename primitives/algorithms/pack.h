@@ -49,14 +49,16 @@ namespace pack_detail {
 // scalar loop costs about 3 cycles an element and bounds pack below the memory's speed; AVX2
 // counts 32 flags with one compare and moves 4 kept elements with one permute (a table maps
 // each 4-bit mask to the lanes that bring the kept elements to the front).
-template <class T, class Flag>
-inline constexpr bool kVectorPack =
+template <class Flag>
+inline constexpr bool kByteFlags =
 #if defined(__x86_64__)
-    std::is_trivially_copyable_v<T> && sizeof(T) == 8 && std::is_integral_v<Flag> &&
-    sizeof(Flag) == 1;
+    std::is_integral_v<Flag> && sizeof(Flag) == 1;
 #else
     false;
 #endif
+template <class T, class Flag>
+inline constexpr bool kVectorPack =
+    kByteFlags<Flag> && std::is_trivially_copyable_v<T> && sizeof(T) == 8;
 
 #if defined(__x86_64__)
 inline bool cpu_has_avx2() {
@@ -131,7 +133,7 @@ template <class Flag>
 std::size_t count_flags(const Flag* flags, std::size_t n) {
   std::size_t count = 0, i = 0;
 #if defined(__x86_64__)
-  if constexpr (kVectorPack<std::uint64_t, Flag>) {
+  if constexpr (kByteFlags<Flag>) {
     if (cpu_has_avx2()) {
       count = count_nonzero_bytes_avx2(flags, n);
       i = n - n % 32;

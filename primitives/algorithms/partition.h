@@ -56,8 +56,9 @@ std::vector<RawSpan<T>> split(RawSpan<T> span, const std::vector<std::size_t>& b
 // mine(pieces[0]...) while the pool runs f on each other piece, one task each. Returns
 // {mine's result, the others' results in order} (for a void f, mine's result alone) only once
 // every piece has finished, so no task still reads the caller's data; an error of mine is its
-// own exception, the others' arrive as the pool reports them. For a caller that keeps its own piece's result in a form the tasks'
-// results are merged into (a word counter, say) rather than as one more of them.
+// own exception, the others' arrive as the pool reports them. For a caller that keeps its own
+// piece's result in the form the tasks' results are merged into (a word counter, say) rather
+// than as one more of them.
 template <Pool P, class R, class... Args, class Mine>
 auto run_pieces_with(P& pool, R (*f)(Args...), const std::vector<std::tuple<Args...>>& pieces,
                      Mine&& mine) {
@@ -104,26 +105,18 @@ auto run_pieces_with(P& pool, R (*f)(Args...), const std::vector<std::tuple<Args
 // Results are those of running each piece anywhere, so the bits do not depend on who ran it.
 template <Pool P, class R, class... Args>
 auto run_pieces(P& pool, R (*f)(Args...), const std::vector<std::tuple<Args...>>& pieces) {
+  const auto in_pool = [&pool, f](const Args&... args) { return pool.apply(f, args...); };
   if constexpr (std::is_void_v<R>) {
-    if (pieces.size() < 2) {
-      for (const auto& piece : pieces) {
-        std::apply([&](const Args&... args) { pool.apply(f, args...); }, piece);
-      }
-      return;
-    }
+    if (pieces.size() == 1) std::apply(in_pool, pieces[0]);
+    if (pieces.size() < 2) return;
     run_pieces_with(pool, f, pieces, [f](const Args&... args) {
       f(args...);
       return 0;  // void has no value to keep
     });
   } else {
     std::vector<R> results;
-    if (pieces.size() < 2) {
-      for (const auto& piece : pieces) {
-        results.push_back(
-            std::apply([&](const Args&... args) { return pool.apply(f, args...); }, piece));
-      }
-      return results;
-    }
+    if (pieces.size() == 1) results.push_back(std::apply(in_pool, pieces[0]));
+    if (pieces.size() < 2) return results;
     auto [own, others] = run_pieces_with(pool, f, pieces, f);
     results.reserve(pieces.size());
     results.push_back(std::move(own));

@@ -90,6 +90,7 @@ namespace scan_detail {
 // anyone reads it anyway. For an output that fits in the cache it would be slower: the reader
 // would find it in memory instead of the cache.
 struct StreamingStores {};
+inline constexpr StreamingStores streaming_stores{};
 #if defined(__x86_64__)
 inline constexpr bool kHasStreamingStores = true;
 #else
@@ -107,7 +108,6 @@ inline std::size_t last_level_cache_bytes() {
   }();
   return bytes;
 }
-inline constexpr StreamingStores streaming_stores{};
 
 // Types a streaming store can write: 4 or 8 bytes, stored as one integer (movnti).
 template <class T>
